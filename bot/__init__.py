@@ -1,0 +1,1 @@
+"""The Telegram side of reports-bot: settings, handlers, rendering and the command line."""

@@ -1,0 +1,32 @@
+"""Settings from REPORTS_BOT_* environment variables and a .env file; command-line flags win."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. The token is a SecretStr so it never prints."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REPORTS_BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    corpus_dir: Path = Path("corpus")
+    index_path: Path = Path(".index")
+    top_k: int = Field(default=5, ge=1, le=50)
+
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    page_size: int = Field(default=3, ge=1, le=10)
+    rate_limit_per_minute: int = Field(default=20, ge=1)
+    allowed_users: set[int] = Field(default_factory=set)
+    allowed_chats: set[int] = Field(default_factory=set)
+    log_level: str = "INFO"

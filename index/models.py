@@ -1,0 +1,89 @@
+"""Plain data passed between the pipeline stages: read -> clean -> split -> analyze -> index -> search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DateProvenance = Literal["explicit", "inferred", "override", "unknown"]
+
+DAMAGED = "\ufffd"
+"""Stands in the cleaned text for a run of characters lost to a bad encoding round-trip."""
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """What a citation needs to know about one report."""
+
+    file: str
+    """Path relative to the corpus folder, with forward slashes: the name users see as the source."""
+    title: str | None
+    source: str | None
+    author: str | None
+    url: str | None
+    date: str | None
+    """ISO text at the precision known: ``2020-02-01`` or ``2021-09``; None when unknown."""
+    date_provenance: DateProvenance
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One answerable chunk of a report, as displayed (report's own script, glosses removed)."""
+
+    file: str
+    position: int
+    """Index of this sentence within its report, 0-based."""
+    start: int
+    end: int
+    """Character span of the sentence in the report's cleaned text."""
+    paragraph: int
+    """Index of the paragraph (within the report) the sentence belongs to."""
+    section: str | None
+    """The heading this sentence stands under, if any."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report read and cleaned: its metadata, cleaned text and sentences in reading order."""
+
+    meta: ReportMeta
+    text: str
+    sentences: tuple[Sentence, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every report that could be read, plus one warning per file or problem that was skipped."""
+
+    reports: tuple[Report, ...]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One answering sentence with everything needed to show and cite it."""
+
+    rank: int
+    score: float
+    report: ReportMeta
+    sentence: Sentence
+    highlights: tuple[tuple[int, int], ...]
+    """Spans of ``sentence.text`` that matched query terms, sorted and non-overlapping."""
+    context_before: str
+    context_after: str
+    """Neighbouring sentences of the same paragraph, for context."""
+
+    @property
+    def context(self) -> str:
+        return self.context_before + self.sentence.text + self.context_after
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The answer to one question: hits best first, and the query terms found nowhere."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    missing: tuple[str, ...]
