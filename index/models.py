@@ -87,3 +87,23 @@ class SearchResult:
     query: str
     hits: tuple[Hit, ...]
     missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """One indexed report as listed to users: its metadata and how many sentences it holds."""
+
+    meta: ReportMeta
+    sentences: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """Facts about the index being served."""
+
+    built_at: str
+    """ISO 8601 UTC time of the build."""
+    reports: int
+    sentences: int
+    terms: int
+    format_version: int
