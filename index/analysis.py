@@ -1,0 +1,134 @@
+"""Turning text into search terms, the same way for sentences and for questions.
+
+Folding: NFKC (full-width to half-width), lower case, Traditional to Simplified with OpenCC, so that
+a question in either script finds a report in either script. Segmenting: jieba in search mode with a
+domain dictionary, plus the character bigrams of every CJK run, which find the sub-words jieba keeps
+inside longer words (简单 in 安装简单) and names it has never seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import jieba
+import opencc
+
+from index.models import DAMAGED
+
+ANALYZER_VERSION = 1
+"""Bump when the analysis changes in a way that changes the terms of an existing index."""
+
+MAX_TERM_LENGTH = 32
+"""Longer tokens (URLs, runs of digits) are noise, not something a person types."""
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORDLIKE = re.compile(rf"[{_CJK}0-9a-z]")
+
+
+def _data_text(name: str) -> str:
+    return resources.files("index").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _load_stopwords() -> frozenset[str]:
+    lines = (line.strip() for line in _data_text("stopwords.txt").splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+@dataclass(frozen=True)
+class Token:
+    """A search term and where it stands in the folded text it came from."""
+
+    term: str
+    start: int
+    end: int
+
+
+class Analyzer:
+    """Folds and segments text into terms. One instance is shared: jieba's dictionary is loaded once."""
+
+    def __init__(self) -> None:
+        self._converter = opencc.OpenCC("t2s")
+        self.stopwords = _load_stopwords()
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _jieba(self) -> jieba.Tokenizer:
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        jieba.setLogLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        for line in _data_text("userdict.txt").splitlines():
+            word, _, rest = line.strip().partition(" ")
+            if word:
+                freq = rest.split()[0] if rest.split() else None
+                tokenizer.add_word(word, int(freq) if freq else None)
+        return tokenizer
+
+    def warm_up(self) -> None:
+        """Load jieba's dictionary now rather than on the first question."""
+        with self._lock:
+            self._jieba.lcut("疫情防控")
+
+    @cached_property
+    def settings(self) -> dict[str, object]:
+        """What an index records so that it is only ever queried with the analysis that built it."""
+        digest = hashlib.sha256()
+        for name in ("userdict.txt", "stopwords.txt"):
+            digest.update(_data_text(name).encode("utf-8"))
+        return {
+            "version": ANALYZER_VERSION,
+            "fold": "nfkc+lower+opencc-t2s",
+            "segmenter": f"jieba-{jieba.__version__}-search",
+            "bigrams": True,
+            "data_sha256": digest.hexdigest()[:16],
+        }
+
+    def fold(self, text: str) -> str:
+        """NFKC, lower case, Simplified. Keeps the length of CJK text so spans map back to the original."""
+        folded = unicodedata.normalize("NFKC", text).lower()
+        return self._converter.convert(folded)
+
+    def words(self, folded: str) -> list[Token]:
+        """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
+        with self._lock:
+            pieces = self._jieba.tokenize(folded, mode="search")
+        return [
+            Token(word, start, end)
+            for word, start, end in pieces
+            if self._is_term(word)
+        ]
+
+    def bigrams(self, folded: str, words: list[Token]) -> list[Token]:
+        """Every pair of adjacent CJK characters touching one of ``words``: it catches what word
+        segmentation splits apart, while pairs made only of stop words (是什, 请问) stay out."""
+        covered = bytearray(len(folded))
+        for word in words:
+            covered[word.start : word.end] = b"\x01" * (word.end - word.start)
+        pairs = []
+        for run in _CJK_RUN.finditer(folded):
+            for i in range(run.start(), run.end() - 1):
+                if covered[i] or covered[i + 1]:
+                    pairs.append(Token(folded[i : i + 2], i, i + 2))
+        return pairs
+
+    def terms(self, text: str) -> list[str]:
+        """The terms a sentence is indexed under: its words and its CJK bigrams."""
+        folded = self.fold(text)
+        words = self.words(folded)
+        return [token.term for token in words + self.bigrams(folded, words)]
+
+    def _is_term(self, word: str) -> bool:
+        return (
+            len(word) <= MAX_TERM_LENGTH
+            and DAMAGED not in word
+            and word not in self.stopwords
+            and _WORDLIKE.search(word) is not None
+        )

@@ -1,0 +1,85 @@
+"""The engine's scores must be rank_bm25's BM25Okapi scores, on any tokens, to within 1e-9."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from index.bm25 import build_postings, top_k
+
+
+def engine_scores(documents: list[list[str]], query: list[str]) -> np.ndarray:
+    """Score every document with the inverted index, zero where no query term occurs."""
+    postings = build_postings(documents)
+    counts = Counter(query)
+    weighted = [
+        (term_id, float(counts[term]))
+        for term, term_id in zip(counts, postings.term_ids(counts))
+        if term_id is not None
+    ]
+    candidates, scores = postings.score(weighted)
+    dense = np.zeros(len(documents))
+    dense[candidates] = scores
+    return dense
+
+
+def random_corpus(seed: int, documents: int, vocabulary: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(vocabulary)]
+    # Zipf-like: a few words in most documents (negative idf, so the epsilon floor is exercised).
+    weights = [1 / (rank + 1) for rank in range(vocabulary)]
+    return [rng.choices(words, weights, k=rng.randint(0, 40)) for _ in range(documents)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_scores_equal_rank_bm25_on_a_large_random_corpus(seed: int) -> None:
+    documents = random_corpus(seed, documents=5000, vocabulary=2000)
+    reference = BM25Okapi(documents)
+    assert min(reference.idf.values()) > 0 > min(
+        np.log(len(documents) - n + 0.5) - np.log(n + 0.5)
+        for n in Counter(t for d in documents for t in set(d)).values()
+    ), "the corpus should have terms whose idf is floored"
+    rng = random.Random(seed)
+    for _ in range(40):
+        query = rng.choices([f"w{i}" for i in range(2200)], k=rng.randint(1, 6))
+        np.testing.assert_allclose(
+            engine_scores(documents, query), reference.get_scores(query), rtol=0, atol=1e-9
+        )
+
+
+def test_repeated_query_terms_count_as_often_as_they_appear() -> None:
+    documents = [["a", "b"], ["b", "c"], ["c", "d", "d"], ["e"]]
+    query = ["d", "b", "d"]
+    np.testing.assert_allclose(
+        engine_scores(documents, query), BM25Okapi(documents).get_scores(query), atol=1e-12
+    )
+
+
+def test_only_documents_holding_a_query_term_are_candidates() -> None:
+    documents = [["a"], ["b"], ["a", "c"], ["d"]]
+    postings = build_postings(documents)
+    (term_id,) = postings.term_ids(["a"])
+    candidates, _ = postings.score([(term_id, 1.0)])
+    assert candidates.tolist() == [0, 2]
+
+
+def test_unknown_terms_have_no_id() -> None:
+    postings = build_postings([["a", "b"]])
+    assert postings.term_ids(["b", "zzz", ""]) == [1, None, None]
+
+
+def test_top_k_is_best_first_with_ties_in_sentence_order() -> None:
+    candidates = np.array([3, 5, 8, 9, 12])
+    scores = np.array([1.0, 2.0, 2.0, 0.5, 2.0])
+    assert top_k(candidates, scores, 2) == [(5, 2.0), (8, 2.0)]
+    assert top_k(candidates, scores, 10) == [(5, 2.0), (8, 2.0), (12, 2.0), (3, 1.0), (9, 0.5)]
+    assert top_k(candidates, scores, 0) == []
+
+
+def test_an_empty_corpus_is_refused() -> None:
+    with pytest.raises(ValueError):
+        build_postings([])
