@@ -107,3 +107,25 @@ class IndexInfo:
     sentences: int
     terms: int
     format_version: int
+
+
+def result_to_dict(result: SearchResult) -> dict[str, object]:
+    """The JSON shape of a result that `reports-bot search --json` prints, one object per query."""
+    return {
+        "query": result.query,
+        "results": [
+            {
+                "rank": hit.rank,
+                "score": hit.score,
+                "file": hit.report.file,
+                "title": hit.report.title,
+                "date": hit.report.date,
+                "date_provenance": hit.report.date_provenance,
+                "section": hit.sentence.section,
+                "text": hit.sentence.text,
+                "context": hit.context,
+            }
+            for hit in result.hits
+        ],
+        "missing": list(result.missing),
+    }

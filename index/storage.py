@@ -1,0 +1,236 @@
+"""The on-disk index: a versioned folder of plain arrays and tables, swapped in atomically.
+
+Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
+
+    current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
+    builds/<build id>/
+        manifest.json                 format version, build time, corpus fingerprint, analyzer, counts
+        reports.json                  one object per report: metadata, content hash, sentence id range
+        sentences.sqlite              table ``sentences``: the displayed sentences, by sentence id
+        terms.npy                     sorted terms (numpy unicode array)
+        offsets.npy docs.npy tfs.npy  CSR postings: term i holds docs[offsets[i]:offsets[i+1]]
+        idf.npy doc_len.npy           rank_bm25's idf per term; terms per sentence
+
+Arrays are ``.npy`` files, loaded memory-mapped with ``allow_pickle=False``; nothing is ever pickled.
+The manifest is written last, so a build folder without one is unfinished and never served.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.bm25 import Postings
+from index.models import IndexInfo, Report, ReportMeta, Sentence
+
+FORMAT_VERSION = 1
+_ARRAYS = ("terms", "offsets", "docs", "tfs", "idf", "doc_len")
+_KEEP_OLD_BUILDS = 1
+"""Builds kept besides the live one, so a reader that opened the previous build can finish."""
+
+
+class IndexUnavailable(Exception):
+    """There is no index at the path, or it cannot be served; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """A report as the index keeps it: metadata, where its sentences start, and its content hash."""
+
+    meta: ReportMeta
+    first_sentence: int
+    sentence_count: int
+    sha256: str
+
+
+class StoredIndex:
+    """A loaded build: memory-mapped postings, report metadata, and the sentence table."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
+        manifest_path = build_dir / "manifest.json"
+        try:
+            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexUnavailable(f"the index build {build_dir} is incomplete (no manifest)") from None
+        except (OSError, ValueError) as error:
+            raise IndexUnavailable(f"the index manifest {manifest_path} is unreadable: {error}") from None
+        version = self.manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexUnavailable(
+                f"the index at {build_dir} has format version {version}, this program reads version "
+                f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
+            )
+        try:
+            arrays = {
+                name: np.load(build_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                for name in _ARRAYS
+            }
+            self.reports = tuple(
+                StoredReport(ReportMeta(**row["meta"]), row["first_sentence"], row["sentence_count"], row["sha256"])
+                for row in json.loads((build_dir / "reports.json").read_text(encoding="utf-8"))
+            )
+            self._db = sqlite3.connect(
+                f"file:{build_dir / 'sentences.sqlite'}?mode=ro&immutable=1", uri=True,
+                check_same_thread=False,
+            )
+            self._db.execute("SELECT count(*) FROM sentences").fetchone()
+        except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as error:
+            raise IndexUnavailable(f"the index at {build_dir} is damaged: {error}") from None
+        self.postings = Postings(avgdl=float(self.manifest["avgdl"]), **arrays)
+        self._check_shapes()
+        self._report_starts = np.asarray([r.first_sentence for r in self.reports], dtype=np.int64)
+
+    def _check_shapes(self) -> None:
+        p, counts = self.postings, self.manifest["counts"]
+        consistent = (
+            len(p.terms) == counts["terms"] == len(p.idf) == len(p.offsets) - 1
+            and len(p.docs) == len(p.tfs) == counts["postings"] == int(p.offsets[-1])
+            and len(p.doc_len) == counts["sentences"]
+            and len(self.reports) == counts["reports"]
+        )
+        if not consistent:
+            raise IndexUnavailable(f"the index at {self.build_dir} is damaged: its arrays disagree")
+
+    @property
+    def info(self) -> IndexInfo:
+        counts = self.manifest["counts"]
+        return IndexInfo(
+            built_at=self.manifest["built_at"],
+            reports=counts["reports"],
+            sentences=counts["sentences"],
+            terms=counts["terms"],
+            format_version=self.manifest["format_version"],
+        )
+
+    def report_of(self, sentence_id: int) -> StoredReport:
+        return self.reports[int(np.searchsorted(self._report_starts, sentence_id, side="right")) - 1]
+
+    def sentences(self, first: int, last: int) -> list[Sentence]:
+        """Sentences with ids first..last inclusive, in order."""
+        rows = self._db.execute(
+            "SELECT file, position, start, end, paragraph, section, text FROM sentences "
+            "WHERE id BETWEEN ? AND ? ORDER BY id",
+            (first, last),
+        ).fetchall()
+        return [Sentence(*row) for row in rows]
+
+    def sentence(self, sentence_id: int) -> Sentence:
+        return self.sentences(sentence_id, sentence_id)[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def write_build(
+    index_path: Path,
+    postings: Postings,
+    reports: list[tuple[Report, str]],
+    analyzer: dict[str, object],
+    corpus_fingerprint: str,
+) -> Path:
+    """Write a complete build folder beside the live one and return it; ``publish`` makes it live.
+
+    ``reports`` pairs each report with the sha256 of its file's bytes."""
+    built_at = datetime.now(timezone.utc)
+    build_dir = index_path / "builds" / f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
+    build_dir.mkdir(parents=True)
+    for name in _ARRAYS:
+        np.save(build_dir / f"{name}.npy", getattr(postings, name), allow_pickle=False)
+    rows, first = [], 0
+    for report, sha256 in reports:
+        rows.append(
+            {"meta": asdict(report.meta), "first_sentence": first,
+             "sentence_count": len(report.sentences), "sha256": sha256}
+        )
+        first += len(report.sentences)
+    (build_dir / "reports.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
+    _write_sentences(build_dir / "sentences.sqlite", (s for r, _ in reports for s in r.sentences))
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "built_at": built_at.isoformat(timespec="seconds"),
+        "corpus_fingerprint": corpus_fingerprint,
+        "analyzer": analyzer,
+        "avgdl": postings.avgdl,
+        "counts": {
+            "reports": len(rows),
+            "sentences": postings.sentence_count,
+            "terms": len(postings.terms),
+            "postings": len(postings.docs),
+        },
+    }
+    _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    return build_dir
+
+
+def _write_sentences(path: Path, sentences: Any) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute(
+            "CREATE TABLE sentences (id INTEGER PRIMARY KEY, file TEXT, position INTEGER, "
+            "start INTEGER, end INTEGER, paragraph INTEGER, section TEXT, text TEXT)"
+        )
+        db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((i, s.file, s.position, s.start, s.end, s.paragraph, s.section, s.text)
+             for i, s in enumerate(sentences)),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def _write_durably(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def publish(index_path: Path, build_dir: Path) -> None:
+    """Make ``build_dir`` the live build with one atomic rename, then drop builds no one needs."""
+    link = index_path / "current"
+    staging = index_path / f".current-{os.getpid()}"
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(build_dir.relative_to(index_path))
+    os.replace(staging, link)
+    _remove_old_builds(index_path, keep=build_dir)
+
+
+def _remove_old_builds(index_path: Path, keep: Path) -> None:
+    builds = sorted(p for p in (index_path / "builds").iterdir() if p != keep)
+    for old in builds[: max(0, len(builds) - _KEEP_OLD_BUILDS)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def live_build(index_path: Path) -> Path:
+    """The folder of the live build, or IndexUnavailable saying how to make one."""
+    link = index_path / "current"
+    try:
+        return index_path / os.readlink(link)
+    except FileNotFoundError:
+        raise IndexUnavailable(
+            f"no index at {index_path}: build one with `reports-bot index`"
+        ) from None
+    except OSError as error:
+        raise IndexUnavailable(f"the index at {index_path} is unreadable: {error}") from None
+
+
+def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
+    """Open the live build, refusing one made by another analysis (its terms would not match)."""
+    stored = StoredIndex(live_build(index_path))
+    if stored.manifest.get("analyzer") != analyzer:
+        stored.close()
+        raise IndexUnavailable(
+            f"the index at {index_path} was built with other analyzer settings "
+            f"({stored.manifest.get('analyzer')}): rebuild it with `reports-bot index`"
+        )
+    return stored
