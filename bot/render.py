@@ -1,0 +1,213 @@
+"""Pure functions from what `index/` returns to message text: Telegram HTML or plain terminal text.
+
+Every piece of report or user text is escaped. Shortening to fit Telegram's 4096-character limit
+happens on the plain text before any markup is added, so a cut never lands inside a tag or an entity.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.strings import Lang, text
+from index.models import Hit, IndexInfo, ReportMeta, ReportSummary, SearchResult
+
+MAX_MESSAGE_LENGTH = 4096
+"""Telegram's limit for one message, in UTF-16 code units."""
+
+MAX_TITLE_LENGTH = 120
+ELLIPSIS = "…"
+
+_CONTEXT_LIMITS: tuple[int | None, ...] = (None, 150, 60, 20, 0)
+"""Characters of context kept on each side of a sentence, tried in turn until a page fits."""
+_SENTENCE_LIMITS: tuple[int | None, ...] = (None, 1000, 400, 160, 60, 20)
+"""Characters kept of each sentence once the context is gone, tried in turn until a page fits."""
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How to escape text and mark it up: Telegram HTML or plain terminal text."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    quiet: Callable[[str], str]
+
+
+HTML = Markup(
+    escape=lambda s: html.escape(s, quote=False),
+    bold=lambda s: f"<b>{s}</b>",
+    quiet=lambda s: f"<i>{s}</i>",
+)
+PLAIN = Markup(escape=lambda s: s, bold=lambda s: f"【{s}】", quiet=lambda s: s)
+
+
+def message_length(message: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(message.encode("utf-16-le")) // 2
+
+
+def page_count(result: SearchResult, page_size: int) -> int:
+    return max(1, math.ceil(len(result.hits) / page_size))
+
+
+def format_date(meta: ReportMeta, lang: Lang) -> str:
+    """`2020-02-01`, `约 2021-09` when inferred, `日期不详` when unknown."""
+    if meta.date is None or meta.date_provenance == "unknown":
+        return text("date_unknown", lang)
+    if meta.date_provenance == "inferred":
+        return text("date_inferred", lang, date=meta.date)
+    return meta.date
+
+
+def citation(meta: ReportMeta, lang: Lang) -> str:
+    """Plain `title · date · file` line citing a report."""
+    return " · ".join((_title(meta, lang), format_date(meta, lang), meta.file))
+
+
+def render_page(
+    result: SearchResult,
+    page: int,
+    page_size: int,
+    lang: Lang,
+    *,
+    markup: Markup = HTML,
+    query_cut_at: int | None = None,
+) -> str:
+    """One page of an answer: notices, then each hit with context and citation, then the page number.
+
+    Context is shortened first, then the sentences themselves, until the page fits one message.
+    """
+    header = []
+    if query_cut_at is not None:
+        header.append(markup.escape(text("query_cut", lang, limit=query_cut_at)))
+    if result.missing:
+        separator = "、" if lang == "zh" else ", "
+        header.append(markup.escape(text("missing", lang, terms=separator.join(result.missing))))
+    if not result.hits:
+        return "\n\n".join([*header, markup.escape(text("no_results", lang))])
+
+    pages = page_count(result, page_size)
+    page = min(max(page, 0), pages - 1)
+    hits = result.hits[page * page_size : (page + 1) * page_size]
+    footer = [markup.escape(text("page", lang, page=page + 1, pages=pages))] if pages > 1 else []
+    message = ""
+    for context_limit, sentence_limit in _shortenings():
+        blocks = [_render_hit(hit, lang, markup, context_limit, sentence_limit) for hit in hits]
+        message = "\n\n".join([*header, *blocks, *footer])
+        if message_length(message) <= MAX_MESSAGE_LENGTH:
+            break
+    return message
+
+
+def render_passage(hit: Hit, passage: str, lang: Lang, *, markup: Markup = HTML) -> str:
+    """The paragraph a hit stands in, its sentence in bold, then the citation."""
+    start = passage.find(hit.sentence.text)
+    spans = ((start, start + len(hit.sentence.text)),) if start >= 0 else ()
+    cite = markup.quiet(markup.escape(citation(hit.report, lang)))
+    message = ""
+    for limit in (None, 3500, 2000, 1000, 400):
+        shown, shown_spans = _shorten(passage, spans, limit)
+        message = f"{_with_bold(shown, shown_spans, markup)}\n\n{cite}"
+        if message_length(message) <= MAX_MESSAGE_LENGTH:
+            break
+    return message
+
+
+def render_sources(reports: Sequence[ReportSummary], lang: Lang, *, markup: Markup = HTML) -> str:
+    """Every report: title, then date with provenance, sentence count and file."""
+    lines = [markup.escape(text("sources_header", lang, count=len(reports)))]
+    for number, report in enumerate(reports, start=1):
+        meta = report.meta
+        provenance = text(f"provenance_{meta.date_provenance}", lang)
+        date = format_date(meta, lang)
+        if meta.date_provenance != "unknown":
+            date += text("date_provenance", lang, provenance=provenance)
+        facts = " · ".join(
+            (date, text("sentence_count", lang, count=report.sentences), meta.file)
+        )
+        title = markup.bold(markup.escape(_title(meta, lang)))
+        lines.append(f"{number}. {title}\n{markup.escape(facts)}")
+    return "\n\n".join(lines)
+
+
+def render_about(info: IndexInfo, lang: Lang, *, markup: Markup = HTML) -> str:
+    """Facts about the index being served."""
+    facts = text(
+        "about",
+        lang,
+        reports=info.reports,
+        sentences=info.sentences,
+        terms=info.terms,
+        built_at=info.built_at,
+    )
+    return markup.escape(facts)
+
+
+def _shortenings() -> list[tuple[int | None, int | None]]:
+    """(context, sentence) limits from none to tight: context goes first, then sentence text."""
+    levels: list[tuple[int | None, int | None]] = [(c, None) for c in _CONTEXT_LIMITS]
+    return levels + [(0, s) for s in _SENTENCE_LIMITS[1:]]
+
+
+def _render_hit(
+    hit: Hit, lang: Lang, markup: Markup, context_limit: int | None, sentence_limit: int | None
+) -> str:
+    sentence, spans = _shorten(hit.sentence.text, hit.highlights, sentence_limit)
+    before = _keep_end(hit.context_before, context_limit)
+    after = clip(hit.context_after, context_limit)
+    body = _with_bold(sentence, spans, markup)
+    if before:
+        body = markup.quiet(markup.escape(before)) + body
+    if after:
+        body += markup.quiet(markup.escape(after))
+    cite = markup.quiet(markup.escape("— " + citation(hit.report, lang)))
+    return f"{hit.rank}. {body}\n{cite}"
+
+
+def _with_bold(sentence: str, spans: Sequence[tuple[int, int]], markup: Markup) -> str:
+    parts = []
+    position = 0
+    for start, end in spans:
+        parts.append(markup.escape(sentence[position:start]))
+        parts.append(markup.bold(markup.escape(sentence[start:end])))
+        position = end
+    parts.append(markup.escape(sentence[position:]))
+    return "".join(parts)
+
+
+def _shorten(
+    sentence: str, spans: Sequence[tuple[int, int]], limit: int | None
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """At most ``limit`` characters of ``sentence`` around its first span, spans moved to match."""
+    if limit is None or len(sentence) <= limit:
+        return sentence, tuple(spans)
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - limit // 4, len(sentence) - limit))
+    end = start + limit
+    prefix = ELLIPSIS if start > 0 else ""
+    suffix = ELLIPSIS if end < len(sentence) else ""
+    offset = len(prefix) - start
+    moved = tuple(
+        (max(s, start) + offset, min(e, end) + offset) for s, e in spans if s < end and e > start
+    )
+    return prefix + sentence[start:end] + suffix, moved
+
+
+def _keep_end(context: str, limit: int | None) -> str:
+    if limit is None or len(context) <= limit:
+        return context
+    return ELLIPSIS + context[len(context) - limit :] if limit else ""
+
+
+def clip(value: str, limit: int | None) -> str:
+    """At most ``limit`` characters from the start of ``value``, with an ellipsis if cut."""
+    if limit is None or len(value) <= limit:
+        return value
+    return value[:limit] + ELLIPSIS if limit else ""
+
+
+def _title(meta: ReportMeta, lang: Lang) -> str:
+    title = meta.title or text("no_title", lang)
+    return clip(title, MAX_TITLE_LENGTH)

@@ -1,0 +1,95 @@
+"""Answers kept server-side so their buttons can page and open passages after the fact."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from index.models import SearchResult
+
+ButtonKind = Literal["page", "passage"]
+_KIND_PREFIX: dict[ButtonKind, str] = {"page": "p", "passage": "x"}
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One answered question: its result, the passage of every hit, and whether it was cut short."""
+
+    result: SearchResult
+    passages: tuple[str, ...]
+    query_cut_at: int | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """What a pressed button asks for: a page of an answer, or the passage of one of its hits."""
+
+    kind: ButtonKind
+    answer_id: str
+    number: int
+
+
+class ResultStore:
+    """A bounded store of recent answers that forgets them after ``ttl`` seconds.
+
+    Telegram limits callback_data to 64 bytes, so buttons carry only a short answer id:
+
+    - ``p:<id>:<page>`` shows page ``<page>`` (0-based) of answer ``<id>``;
+    - ``x:<id>:<n>`` shows the passage around hit ``<n>`` (0-based) of answer ``<id>``.
+
+    ``<id>`` is 8 URL-safe characters, so callback_data stays under 20 bytes. When more than
+    ``max_answers`` are stored, the least recently used goes first.
+    """
+
+    def __init__(
+        self,
+        max_answers: int = 1000,
+        ttl: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._answers: OrderedDict[str, tuple[float, StoredAnswer]] = OrderedDict()
+        self._max_answers = max_answers
+        self._ttl = ttl
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def put(self, answer: StoredAnswer) -> str:
+        """Store ``answer``, returning the id its buttons carry."""
+        answer_id = secrets.token_urlsafe(6)
+        self._answers[answer_id] = (self._clock() + self._ttl, answer)
+        while len(self._answers) > self._max_answers:
+            self._answers.popitem(last=False)
+        return answer_id
+
+    def get(self, answer_id: str) -> StoredAnswer | None:
+        """The stored answer, or None once it expired or was pushed out."""
+        entry = self._answers.get(answer_id)
+        if entry is None:
+            return None
+        expires_at, answer = entry
+        if self._clock() >= expires_at:
+            del self._answers[answer_id]
+            return None
+        self._answers.move_to_end(answer_id)
+        return answer
+
+
+def button_data(kind: ButtonKind, answer_id: str, number: int) -> str:
+    """callback_data for a button: ``p:<id>:<page>`` or ``x:<id>:<n>``."""
+    return f"{_KIND_PREFIX[kind]}:{answer_id}:{number}"
+
+
+def parse_button(data: str) -> Button | None:
+    """The button encoded in ``data``, or None if it is not one of ours."""
+    prefix, _, rest = data.partition(":")
+    answer_id, _, number = rest.partition(":")
+    kinds = {p: k for k, p in _KIND_PREFIX.items()}
+    if prefix not in kinds or not answer_id or not number.isdigit():
+        return None
+    return Button(kinds[prefix], answer_id, int(number))

@@ -1,0 +1,91 @@
+"""The bounded, expiring store behind answer buttons, its button format, and the rate limiter."""
+
+from __future__ import annotations
+
+from bot.rate_limit import RateLimiter
+from bot.result_store import Button, ResultStore, StoredAnswer, button_data, parse_button
+from index.models import SearchResult
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def answer(query: str = "q") -> StoredAnswer:
+    return StoredAnswer(SearchResult(query, (), ()), ())
+
+
+def test_stored_answers_come_back_until_they_expire() -> None:
+    clock = Clock()
+    store = ResultStore(ttl=60, clock=clock)
+    stored = answer()
+    answer_id = store.put(stored)
+    clock.now += 59
+    assert store.get(answer_id) is stored
+    clock.now += 1
+    assert store.get(answer_id) is None
+    assert len(store) == 0
+
+
+def test_store_is_bounded_and_forgets_least_recently_used() -> None:
+    store = ResultStore(max_answers=2)
+    first, second = store.put(answer("1")), store.put(answer("2"))
+    store.get(first)
+    third = store.put(answer("3"))
+    assert store.get(second) is None
+    assert store.get(first) is not None and store.get(third) is not None
+    assert len(store) == 2
+
+
+def test_unknown_ids_are_none() -> None:
+    assert ResultStore().get("nope") is None
+
+
+def test_button_data_round_trips_and_fits_telegram_limit() -> None:
+    answer_id = ResultStore().put(answer())
+    for kind, number in (("page", 12), ("passage", 4)):
+        data = button_data(kind, answer_id, number)
+        assert len(data.encode()) <= 64
+        assert parse_button(data) == Button(kind, answer_id, number)
+    assert button_data("page", "abc", 1) == "p:abc:1"
+    assert button_data("passage", "abc", 2) == "x:abc:2"
+
+
+def test_foreign_button_data_is_not_ours() -> None:
+    for data in ("", "q:1", "p:abc", "p::1", "x:abc:-1", "z:abc:1", "p:abc:one"):
+        assert parse_button(data) is None, data
+
+
+def test_rate_limit_allows_per_minute_then_warns_once_then_drops() -> None:
+    clock = Clock()
+    limiter = RateLimiter(per_minute=3, clock=clock)
+    assert [limiter.check(1) for _ in range(5)] == ["allow"] * 3 + ["warn", "drop"]
+    assert limiter.check(2) == "allow", "other users are not affected"
+    clock.now += 60
+    assert limiter.check(1) == "allow"
+
+
+def test_rate_limit_window_slides() -> None:
+    clock = Clock()
+    limiter = RateLimiter(per_minute=2, clock=clock)
+    limiter.check(1)
+    clock.now += 30
+    limiter.check(1)
+    assert limiter.check(1) == "warn"
+    clock.now += 31
+    assert limiter.check(1) == "allow", "the first question left the window"
+    assert limiter.check(1) == "warn", "a new flood gets a new note"
+
+
+def test_rate_limit_forgets_quiet_users() -> None:
+    clock = Clock()
+    limiter = RateLimiter(per_minute=1, clock=clock)
+    for user in range(100):
+        limiter.check(user)
+    clock.now += 61
+    limiter.check(1000)
+    assert len(limiter._asked) == 1
