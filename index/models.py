@@ -24,6 +24,8 @@ class ReportMeta:
     date: str | None
     """ISO text at the precision known: ``2020-02-01`` or ``2021-09``; None when unknown."""
     date_provenance: DateProvenance
+    overrides: tuple[str, ...] = ()
+    """Names of the fields the operator set in the corpus's metadata.toml (they win over what was read)."""
 
 
 @dataclass(frozen=True)

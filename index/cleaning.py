@@ -1,0 +1,330 @@
+"""Turn a decoded report into clean paragraphs: glosses stripped, damaged runs marked, furniture
+dropped, broken lines joined, and every paragraph labelled header, heading, body or footer.
+
+Everything is done in code so the operator's files stay exactly as they were saved.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+import opencc
+
+from index.models import DAMAGED
+
+ParagraphKind = Literal["header", "heading", "body", "footer"]
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_PINYIN = f"a-z{_TONED}"
+TERMINALS = "。!?!?…"
+"""Characters that end a sentence (the reports use ASCII ! and ? as well as the full-width ones)."""
+CLOSERS = "”’\"'』」)）]】》〕"
+"""Closing quotes and brackets that belong to the sentence they follow."""
+
+_GLOSS = re.compile(rf"(?<=[{CJK}])[(（]([{_PINYIN}]{{1,7}})[)）]")
+_TONED_GLOSS = re.compile(rf"[(（][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]")
+_MIN_GLOSSES = 3
+"""A report counts as glossed (Traditional text with pinyin after characters) from this many."""
+
+_DAMAGE_TOKEN = re.compile(
+    rf"""(?P<question>\?)
+    | (?P<glossed>[{CJK}][(（][{_PINYIN}]+[)）])
+    | (?P<orphan>[(（][{_PINYIN}]+[)）])
+    | (?P<fragment>[A-Za-z{_TONED}]+[)）]?)
+    | (?P<group>(?:[{CJK}](?![(（]))+)""",
+    re.VERBOSE,
+)
+
+_SPACES = re.compile(r"[^\S\n]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+# Page furniture. Widget words are removed wherever they stand as a whole token; noise lines go
+# wherever they are; body furniture is only ever dropped (outside the body it is metadata to read).
+_WIDGETS = re.compile(
+    r"^[【\[]?(分享到?|打印|打印本页|关闭|關閉|关闭窗口|纠错|糾錯|收藏|字号|字號|×|TOP↑?|返回顶部|返回頂部)"
+    r"[】\]]?[::]?$"
+)
+_NOISE_LINES = re.compile(
+    r"""^(?:
+        [\d\s.、,]+                                       # lone digits, "1 1 1", "1."
+      | 手机版|手機版|电脑版|電腦版|网站首页|網站首頁
+      | .{0,30}(扫一扫|掃一掃|二维码|二維碼|扫码|掃碼).{0,20}   # scan-QR widgets
+      | .*(收听本文|收聽本文|\d\d:\d\d\s*/\s*\d\d:\d\d).*    # the audio player
+      | [^。!?!?]{1,40}\s[>›»]\s[^。!?!?]{1,40}           # navigation: 河北频道 > 全景河北
+    )$""",
+    re.VERBOSE,
+)
+_BODY_FURNITURE = re.compile(
+    r"""^[((]?\s*(?:
+        .{0,12}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[::]
+      | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)
+      | (来源|來源|发布时间|發布時間|發佈時間)\s*[::]
+      | https?://\S+$
+    )""",
+    re.VERBOSE,
+)
+_NUMBERED_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\d{1,2}[、.]|[((][一二三四五六七八九十\d]+[))])")
+
+_MARKDOWN = (
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links keep their text
+    (re.compile(r"^\s{0,3}(?:#{1,6}|>|[-*+](?=\s))\s*"), ""),  # heading, quote and list markers
+    (re.compile(r"^\s*(?:[-*_]\s*){3,}$"), ""),  # horizontal rules
+    (re.compile(r"\*\*|__|`"), ""),  # emphasis and code marks
+)
+
+_METADATA_HINT = re.compile(r"https?://|\d{4}\s*[-/.年]\s*\d")
+
+_HEADING_MAX = 60
+_BODY_MIN = 20
+_CAPTION_REPEAT_MIN = 10
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One cleaned paragraph. ``block`` numbers the blank-line-separated block it came from, so a
+    title written over several consecutive lines can be told from the lines after a blank."""
+
+    text: str
+    kind: ParagraphKind
+    block: int
+
+
+@dataclass(frozen=True)
+class CleanDocument:
+    paragraphs: tuple[Paragraph, ...]
+    glosses: int
+    """How many pinyin glosses were removed."""
+    damaged: int
+    """How many damaged runs were replaced by DAMAGED."""
+
+    def of_kind(self, *kinds: ParagraphKind) -> list[Paragraph]:
+        return [p for p in self.paragraphs if p.kind in kinds]
+
+
+def clean(text: str, *, markdown: bool = False) -> CleanDocument:
+    """The whole cleaning pipeline for one report's decoded text."""
+    text = normalise_spaces(text)
+    text, damaged = mark_damage(text)
+    text, glosses = strip_glosses(text)
+    lines = text.split("\n")
+    if markdown:
+        lines = [unmark(line) for line in lines]
+    return CleanDocument(label(paragraphs(lines)), glosses=glosses, damaged=damaged)
+
+
+def normalise_spaces(text: str) -> str:
+    """Unix newlines; every kind of space (U+00A0, U+3000, tabs...) as one ASCII space; no spaces
+    at line ends; zero-width characters gone."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = _SPACES.sub(" ", text.replace("\u3000", " "))
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def strip_glosses(text: str) -> tuple[str, int]:
+    """Remove the pinyin after characters (堅(jiān)決 -> 堅決) when the report is glossed at all;
+    parentheses holding anything else, such as (12320) or (天水在線編輯:陶靜), stay."""
+    if len(_TONED_GLOSS.findall(text)) < _MIN_GLOSSES:
+        return text, 0
+    return _GLOSS.subn("", text)
+
+
+def mark_damage(text: str) -> tuple[str, int]:
+    """Replace each run of characters lost to a bad encoding round-trip with one DAMAGED.
+
+    A run starts at an ASCII ``?`` followed by what no sentence starts with: stray pinyin
+    (``?lián)``), Latin letters, a gloss on the wrong character (膽(zhàn) where the report glosses
+    戰 as zhàn), or characters foreign to the report's script (挂 in a Traditional report). It ends
+    before the first token that reads as clean text. A ``?`` followed by ordinary text is left as
+    the question mark it is."""
+    foreign = _foreign_test(text)
+    readings = _gloss_readings(text)
+    out: list[str] = []
+    runs = 0
+    pos = 0
+    for question in re.finditer(r"\?", text):
+        if question.start() < pos:
+            continue
+        end = _damaged_end(text, question.end(), foreign, readings)
+        if end is not None:
+            out.append(text[pos : question.start()] + DAMAGED)
+            pos = end
+            runs += 1
+    out.append(text[pos:])
+    return "".join(out), runs
+
+
+def _damaged_end(text: str, pos: int, foreign, readings: Counter) -> int | None:
+    """Where the damaged run that starts with the ``?`` just before ``pos`` ends, or None when
+    that ``?`` is a real question mark."""
+    end = None
+    previous = "question"
+    while token := _DAMAGE_TOKEN.match(text, pos):
+        kind, value = token.lastgroup, token.group()
+        if kind == "glossed":
+            char, reading = value[0], value[2:-1]
+            others = sum(n for (c, r), n in readings.items() if r == reading and c != char)
+            bad = readings[(char, reading)] == 1 and others > 0
+        elif kind == "group":
+            bad = previous in ("question", "fragment", "orphan") and any(map(foreign, value))
+        else:
+            bad = True
+        if not bad:
+            break
+        if kind != "question":
+            end = token.end()
+        previous, pos = kind, token.end()
+    return end
+
+
+def _gloss_readings(text: str) -> Counter:
+    """How often each (character, reading) gloss pair occurs: a report glosses a character the
+    same way throughout, so a pair seen once whose reading belongs to another character is noise."""
+    return Counter((m.group()[0], m.group(1)) for m in re.finditer(rf"[{CJK}]\(([{_PINYIN}]+)\)", text))
+
+
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def _foreign_test(text: str):
+    """A test for characters of the other script: Simplified-only ones in a Traditional report,
+    Traditional-only ones in a Simplified report."""
+    hans = "".join(re.findall(rf"[{CJK}]", text))
+    to_simplified = _converter("t2s").convert(hans)
+    traditional = sum(a != b for a, b in zip(hans, to_simplified))
+    to_traditional = _converter("s2t").convert(hans)
+    simplified = sum(a != b for a, b in zip(hans, to_traditional))
+    other = _converter("s2t" if traditional > simplified else "t2s")
+    return lambda char: other.convert(char) != char
+
+
+def unmark(line: str) -> str:
+    """Markdown markup removed from one line of a .md report, keeping its words."""
+    for pattern, replacement in _MARKDOWN:
+        line = pattern.sub(replacement, line)
+    return line.strip()
+
+
+@dataclass
+class _Draft:
+    text: str
+    block: int
+    gap: int
+    """Blank lines before this paragraph."""
+
+
+def paragraphs(lines: list[str]) -> list[_Draft]:
+    """Group lines into paragraphs: a blank line separates; a line that breaks off mid-sentence
+    is joined with the next one. Widget words and noise lines are dropped on the way."""
+    drafts: list[_Draft] = []
+    blanks = 0
+    broken = True
+    for raw in lines:
+        line = " ".join(token for token in raw.split(" ") if not _WIDGETS.match(token))
+        if not line:
+            if raw:  # the whole line was widgets
+                broken, blanks = True, 0
+            else:
+                blanks += 1
+            continue
+        if _NOISE_LINES.match(line):
+            broken, blanks = True, 0
+            continue
+        if drafts and not blanks and not broken and _open(drafts[-1].text):
+            drafts[-1].text = _join(drafts[-1].text, line)
+        else:
+            block = drafts[-1].block + (1 if blanks or not drafts else 0) if drafts else 0
+            drafts.append(_Draft(line, block, blanks if drafts else 0))
+        blanks, broken = 0, False
+    return drafts
+
+
+def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
+    """Label paragraphs: header before the body, footer after it; inside, body paragraphs,
+    section headings, and furniture or photo captions which are dropped. A body paragraph that
+    stops mid-sentence continues into the next one."""
+    first_body = next(
+        (i for i, d in enumerate(drafts) if (i or not _heading_like(d.text)) and _body_like(d.text)),
+        len(drafts),
+    )
+    last_body = max((i for i, d in enumerate(drafts) if _ends(d.text)), default=first_body - 1)
+    last_body = max(last_body, first_body)
+    header = drafts[:first_body]
+    lead_headings = []
+    while header and _NUMBERED_HEADING.match(header[-1].text) and len(header) > 1:
+        lead_headings.insert(0, header.pop())
+    middle = lead_headings + _join_broken(drafts[first_body : last_body + 1])
+    footer = drafts[last_body + 1 :]
+
+    bodies = [d for d in middle if _body_like(d.text)]
+    usual_gap = statistics.median([d.gap for d in bodies]) if bodies else 1
+    labelled = [Paragraph(d.text, "header", d.block) for d in header]
+    for i, draft in enumerate(middle):
+        gap_after = middle[i + 1].gap if i + 1 < len(middle) else 0
+        kind = _middle_kind(draft, gap_after, usual_gap, bodies)
+        if kind:
+            labelled.append(Paragraph(draft.text, kind, draft.block))
+    labelled += [Paragraph(d.text, "footer", d.block) for d in footer]
+    return tuple(labelled)
+
+
+def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> ParagraphKind | None:
+    text = draft.text
+    if len(text) <= _HEADING_MAX and _BODY_FURNITURE.match(text):
+        return None
+    if _body_like(text) or len(text) > _HEADING_MAX:
+        return "body"
+    set_apart = max(draft.gap, gap_after) > usual_gap
+    repeated = len(text) >= _CAPTION_REPEAT_MIN and any(
+        text in body.text for body in bodies if body is not draft
+    )
+    if set_apart or repeated:
+        return None  # a photo caption
+    if not re.search(rf"[{CJK}A-Za-z0-9]", text):
+        return None
+    return "heading"
+
+
+def _join_broken(drafts: list[_Draft]) -> list[_Draft]:
+    """Join a body paragraph that the file breaks off mid-sentence with the paragraph after it."""
+    joined: list[_Draft] = []
+    for draft in drafts:
+        if joined and _body_like(joined[-1].text) and _open(joined[-1].text) and _body_like(draft.text):
+            joined[-1] = _Draft(_join(joined[-1].text, draft.text), joined[-1].block, joined[-1].gap)
+        else:
+            joined.append(_Draft(draft.text, draft.block, draft.gap))
+    return joined
+
+
+def _join(left: str, right: str) -> str:
+    glue = " " if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() else ""
+    return left + glue + right
+
+
+def _ends(text: str) -> bool:
+    """Whether the text ends a sentence (closing quotes and brackets aside)."""
+    stripped = text.rstrip(CLOSERS + " ")
+    return bool(stripped) and stripped[-1] in TERMINALS + ";;"
+
+
+def _open(text: str) -> bool:
+    """Whether the text is running prose that stops mid-sentence (a hard-wrapped line of 40 or
+    more characters counts, unless it carries a URL or a date, as publication lines do)."""
+    wrapped = len(text) >= 40 and not _METADATA_HINT.search(text)
+    return (_body_like(text) or wrapped) and not _ends(text)
+
+
+def _body_like(text: str) -> bool:
+    return len(text) >= _BODY_MIN and any(char in TERMINALS for char in text)
+
+
+def _heading_like(text: str) -> bool:
+    return len(text) <= _HEADING_MAX and not _ends(text)

@@ -1,0 +1,69 @@
+"""The reading pipeline: bytes -> text -> clean paragraphs -> metadata and sentences -> Report.
+
+``read_report`` works on one file's bytes, so a build can cache each report by content hash;
+``load_corpus`` runs it over the whole corpus folder with the operator's metadata.toml.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from index.cleaning import clean
+from index.errors import CorpusError, UnreadableFile
+from index.metadata import extract
+from index.models import Corpus, Report, ReportMeta
+from index.reading import decode, discover, relative_name
+from index.sentences import split
+from index.sidecar import SIDECAR_NAME, Override, load_sidecar
+
+__all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
+
+
+def load_corpus(corpus_dir: Path) -> Corpus:
+    """Every report under ``corpus_dir``, in sorted order. A file that cannot be read is skipped
+    with a warning; a bad metadata.toml or a missing folder raises CorpusError."""
+    overrides = load_sidecar(corpus_dir)
+    reports: list[Report] = []
+    warnings: list[str] = []
+    names = set()
+    for path in discover(corpus_dir):
+        name = relative_name(path, corpus_dir)
+        names.add(name)
+        try:
+            reports.append(read_report(name, path.read_bytes(), overrides.get(name)))
+        except UnreadableFile as skipped:
+            warnings.append(str(skipped))
+        except OSError as error:
+            warnings.append(f"{name}: skipped, it could not be opened ({error.strerror})")
+    for name in sorted(set(overrides) - names):
+        warnings.append(f'{SIDECAR_NAME}: ["{name}"] matches no report file in the corpus folder')
+    return Corpus(tuple(reports), tuple(warnings))
+
+
+def read_report(name: str, data: bytes, override: Override | None = None) -> Report:
+    """One report from its name under the corpus folder and its raw bytes.
+    Raises UnreadableFile (its message is the warning) for an empty, binary or undecodable file."""
+    document = clean(decode(name, data), markdown=name.lower().endswith(".md"))
+    meta = extract(name, document)
+    if override is not None:
+        meta = _apply(meta, override)
+    parts = split(name, document)
+    warnings = []
+    if not parts.sentences:
+        warnings.append(f"{name}: no sentences found; is it a report?")
+    if document.damaged:
+        warnings.append(
+            f"{name}: {document.damaged} run(s) of characters damaged by a bad encoding round-trip, "
+            "each shown as one U+FFFD (\ufffd)"
+        )
+    if meta.date is None:
+        warnings.append(f"{name}: no date found; set one in {SIDECAR_NAME} if you know it")
+    return Report(meta=meta, text=parts.text, sentences=parts.sentences, warnings=tuple(warnings))
+
+
+def _apply(meta: ReportMeta, override: Override) -> ReportMeta:
+    given = override.given()
+    if "date" in given:
+        meta = dataclasses.replace(meta, date_provenance="override")
+    return dataclasses.replace(meta, **given, overrides=tuple(given))

@@ -1,0 +1,96 @@
+"""Cut a cleaned report into answerable sentences, each under the section heading it stands in.
+
+The cleaned text is the headings and body paragraphs, one per line; every sentence records its
+character span in that text, so ``text[start:end] == sentence.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.cleaning import CJK, CLOSERS, TERMINALS, CleanDocument
+from index.models import Sentence
+
+LONG_SENTENCE = 150
+"""Sentences longer than this are also cut after semicolons."""
+
+_SENTENCE_END = re.compile(rf"[{re.escape(TERMINALS)}]+[{re.escape(CLOSERS)}…]*")
+_CLAUSE_END = re.compile(rf"[;;][{re.escape(CLOSERS)}]*")
+_CONTENT = re.compile(rf"[{CJK}A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Split:
+    text: str
+    """The cleaned text: headings and body paragraphs, one per line."""
+    sentences: tuple[Sentence, ...]
+
+
+def split(file: str, document: CleanDocument) -> Split:
+    """Sentences of the body paragraphs, in reading order. Consecutive headings (a heading split
+    over several lines, or a title with its subtitle) together name the section of the sentences
+    below them; headings themselves are not sentences."""
+    lines: list[str] = []
+    sentences: list[Sentence] = []
+    section: str | None = None
+    heading_run: list[str] = []
+    offset = 0
+    paragraph = 0
+    for part in document.of_kind("heading", "body"):
+        if part.kind == "heading":
+            heading_run.append(part.text)
+            section = " ".join(heading_run)
+        else:
+            heading_run = []
+            for start, end in spans(part.text):
+                sentences.append(
+                    Sentence(
+                        file=file,
+                        position=len(sentences),
+                        start=offset + start,
+                        end=offset + end,
+                        paragraph=paragraph,
+                        section=section,
+                        text=part.text[start:end],
+                    )
+                )
+            paragraph += 1
+        lines.append(part.text)
+        offset += len(part.text) + 1
+    return Split("\n".join(lines), tuple(sentences))
+
+
+def spans(paragraph: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in one paragraph: cut after 。!?!? with the closing quotes
+    and brackets that follow, after ;/; too when a sentence runs over LONG_SENTENCE characters,
+    and at the paragraph end. Pieces with no word character (a stray ……) are not sentences."""
+    result = []
+    for start, end in _cut(paragraph, _SENTENCE_END, 0, len(paragraph)):
+        if end - start > LONG_SENTENCE:
+            result.extend(_cut(paragraph, _CLAUSE_END, start, end))
+        else:
+            result.append((start, end))
+    return [
+        (start, end)
+        for start, end in (_trimmed(paragraph, s, e) for s, e in result)
+        if _CONTENT.search(paragraph, start, end)
+    ]
+
+
+def _cut(text: str, boundary: re.Pattern, start: int, end: int) -> list[tuple[int, int]]:
+    pieces = []
+    for match in boundary.finditer(text, start, end):
+        pieces.append((start, match.end()))
+        start = match.end()
+    if start < end:
+        pieces.append((start, end))
+    return pieces
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -1,0 +1,91 @@
+"""The optional ``metadata.toml`` in the corpus folder, where the operator sets or corrects what
+was read from a report. One table per report file, named by its path under the corpus folder::
+
+    ["000_f160c81bd3db8945.txt"]
+    title = "河北省卫生健康委:充分发挥党的政治优势 坚决打赢疫情防控斗争"
+    date = "2020-02-01"          # or "2020-02", or "2020"
+    source = "长城网"
+    author = "刘作军"
+    url = "https://example.org/report.html"
+
+Every key is optional; the values given win over what was read and are marked as overrides.
+A syntax error, an unknown key or a bad date is a CorpusError naming the place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from index.errors import CorpusError
+
+SIDECAR_NAME = "metadata.toml"
+
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@dataclass(frozen=True)
+class Override:
+    """What the operator set for one report; None means "keep what was read"."""
+
+    title: str | None = None
+    date: str | None = None
+    source: str | None = None
+    author: str | None = None
+    url: str | None = None
+
+    def given(self) -> dict[str, str]:
+        return {f.name: value for f in fields(self) if (value := getattr(self, f.name)) is not None}
+
+
+_KEYS = tuple(f.name for f in fields(Override))
+
+
+def load_sidecar(corpus_dir: Path) -> dict[str, Override]:
+    """The overrides in ``corpus_dir/metadata.toml`` by report file name; {} when there is none."""
+    path = corpus_dir / SIDECAR_NAME
+    if not path.is_file():
+        return {}
+    try:
+        return parse_sidecar(path.read_text(encoding="utf-8-sig"), path.name)
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path.name}: not UTF-8 text; save it as UTF-8") from None
+
+
+def parse_sidecar(text: str, name: str = SIDECAR_NAME) -> dict[str, Override]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CorpusError(f"{name}: not valid TOML: {error}") from None
+    overrides = {}
+    for file, table in document.items():
+        where = f'{name}: ["{file}"]'
+        if not isinstance(table, dict):
+            raise CorpusError(f"{where}: expected a table of settings for that report file")
+        unknown = sorted(set(table) - set(_KEYS))
+        if unknown:
+            raise CorpusError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}")
+        for key, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                raise CorpusError(f"{where}: {key} must be a non-empty string in quotes")
+        if "date" in table and not _valid_iso(table["date"]):
+            raise CorpusError(
+                f'{where}: date "{table["date"]}" is not a real date written YYYY-MM-DD, YYYY-MM or YYYY'
+            )
+        overrides[file] = Override(**{key: value.strip() for key, value in table.items()})
+    return overrides
+
+
+def _valid_iso(text: str) -> bool:
+    match = _ISO.match(text.strip())
+    if not match:
+        return False
+    year, month, day = (int(g) if g else 1 for g in match.groups())
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
