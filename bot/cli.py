@@ -3,16 +3,256 @@
 from __future__ import annotations
 
 import argparse
+import os
+import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from bot.app import run as run_telegram_bot
+from bot.chat import chat
 from bot.settings import Settings
+from bot.strings import language_of
+from index.build import EmptyCorpus, build_index
+from index.corpus import load_corpus
+from index.errors import CorpusError
+from index.evaluation import evaluate, load_questions
+from index.models import SearchResult, result_to_dict
+from index.live import LiveIndex
+from index.search import Searcher
+from index.storage import IndexUnavailable
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+COMMANDS: list[Registrar] = []
 """Each entry adds one subcommand to the parser and sets its ``handler``."""
+
+
+def subcommand(register: Registrar) -> Registrar:
+    """Decorator: list a function that adds a subcommand, in the order of the help text."""
+    COMMANDS.append(register)
+    return register
+
+
+def fail(message: str) -> int:
+    """One clear line on stderr instead of a traceback; exit status 1."""
+    print(f"reports-bot: {message}", file=sys.stderr)
+    return 1
+
+
+@subcommand
+def add_corpus(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser(
+        "corpus", help="show what is read from each report (metadata, sentences, warnings)"
+    )
+    parser.add_argument("--corpus", type=Path, help="folder of reports (default: settings)")
+    parser.set_defaults(handler=run_corpus)
+
+
+def run_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir = args.corpus or settings.corpus_dir
+    try:
+        corpus = load_corpus(corpus_dir)
+    except CorpusError as error:
+        return fail(str(error))
+    for report in corpus.reports:
+        meta = report.meta
+        overridden = f" (set in metadata.toml: {', '.join(meta.overrides)})" if meta.overrides else ""
+        print(f"{meta.file}{overridden}")
+        print(f"  title:     {meta.title or '-'}")
+        print(f"  date:      {meta.date or '-'} ({meta.date_provenance})")
+        print(f"  source:    {meta.source or '-'}")
+        print(f"  author:    {meta.author or '-'}")
+        print(f"  url:       {meta.url or '-'}")
+        print(f"  sentences: {len(report.sentences)}")
+        for warning in report.warnings:
+            print(f"  warning:   {warning}")
+    for warning in corpus.warnings:
+        print(f"warning: {warning}")
+    print(f"{len(corpus.reports)} reports read, {len(corpus.warnings)} corpus warnings")
+    return 0
+
+
+@subcommand
+def add_index(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("index", help="rebuild the index from the corpus folder")
+    parser.add_argument("--corpus", type=Path, help="folder of reports (default: settings)")
+    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.set_defaults(handler=run_index)
+
+
+def run_index(args: argparse.Namespace, settings: Settings) -> int:
+    corpus_dir = args.corpus or settings.corpus_dir
+    index_path = args.index or settings.index_path
+    with tqdm(total=0, unit="report", disable=not sys.stderr.isatty(), leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            summary = build_index(corpus_dir, index_path, progress=progress)
+        except (CorpusError, EmptyCorpus) as error:
+            return fail(str(error))
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"indexed {summary.reports} reports, {summary.sentences} sentences, "
+        f"{summary.terms} terms in {summary.seconds:.1f} s -> {index_path}"
+    )
+    return 0
+
+
+@subcommand
+def add_search(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("search", help="answer a question (or one per stdin line)")
+    parser.add_argument("query", nargs="?", help="the question; omit with --json to read stdin")
+    parser.add_argument("--top-k", type=int, help="how many sentences (default: settings)")
+    parser.add_argument("--json", action="store_true", help="print JSON objects")
+    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.set_defaults(handler=run_search)
+
+
+def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    searcher = open_or_build(args.index or settings.index_path, settings)
+    if searcher is None:
+        return 1
+    top_k = args.top_k or settings.top_k
+    if args.query is not None:
+        queries: Iterable[str] = [args.query]
+    elif args.json:
+        queries = (line.rstrip("\n") for line in sys.stdin if line.strip())
+    else:
+        return fail("give a QUERY, or use --json to read one query per line from stdin")
+    for query in queries:
+        result = searcher.search(query, top_k=top_k)
+        if args.json:
+            print(json.dumps(result_to_dict(result), ensure_ascii=False), flush=True)
+        else:
+            print(format_result(result))
+    return 0
+
+
+def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
+    """The live index, built first (and said so on stderr) when there is none yet."""
+    try:
+        return Searcher.open(index_path)
+    except IndexUnavailable as missing:
+        if (index_path / "current").exists():
+            fail(str(missing))
+            return None
+    print(f"no index at {index_path} yet: building it from {settings.corpus_dir}", file=sys.stderr)
+    try:
+        build_index(settings.corpus_dir, index_path)
+        return Searcher.open(index_path)
+    except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
+        fail(str(error))
+        return None
+
+
+def format_result(result: SearchResult) -> str:
+    """Readable text: rank, score, citation, the sentence with matches in [brackets], its context."""
+    lines = [f"? {result.query}"]
+    if result.missing:
+        lines.append(f"  not found: {', '.join(result.missing)}")
+    if not result.hits:
+        lines.append("  no answer in the reports")
+    for hit in result.hits:
+        marked, last = [], 0
+        for start, end in hit.highlights:
+            marked += [hit.sentence.text[last:start], "[", hit.sentence.text[start:end], "]"]
+            last = end
+        marked.append(hit.sentence.text[last:])
+        meta = hit.report
+        lines += [
+            f"{hit.rank}. ({hit.score:.2f}) {meta.title or meta.file} | "
+            f"{meta.date or 'date unknown'} ({meta.date_provenance}) | {meta.file}",
+            f"   {''.join(marked)}",
+            f"   context: {hit.context}",
+        ]
+    return "\n".join(lines)
+
+
+@subcommand
+def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("eval", help="measure answer quality on labelled questions")
+    parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions")
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--verbose", action="store_true", help="list the questions missed")
+    parser.set_defaults(handler=run_eval)
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        questions = load_questions(args.questions)
+    except (OSError, ValueError) as error:
+        return fail(str(error))
+    searcher = open_or_build(args.index or settings.index_path, settings)
+    if searcher is None:
+        return 1
+    groups = evaluate(searcher, questions, top_k=args.top_k)
+    if args.verbose:
+        print("\n".join(groups["all"].failures))
+    print(groups.pop("all").line("all"))
+    for category in sorted(groups):
+        print(groups[category].line(category))
+    return 0
+
+
+@subcommand
+def add_run(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser(
+        "run", help="run the Telegram bot (long polling; webhook if REPORTS_BOT_WEBHOOK_URL is set)"
+    )
+    parser.set_defaults(handler=run_bot)
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.token is None or not settings.token.get_secret_value().strip():
+        return fail(
+            "no bot token: set REPORTS_BOT_TOKEN (in the environment or .env), "
+            "or try the bot without one: reports-bot chat"
+        )
+    live = open_live_index(settings)
+    if live is None:
+        return 1
+    run_telegram_bot(settings, live)
+    return 0
+
+
+@subcommand
+def add_chat(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("chat", help="ask questions in the terminal, answered like the bot")
+    parser.add_argument("--lang", choices=["zh", "en"], help="interface language (default: $LANG)")
+    parser.set_defaults(handler=run_chat)
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    live = open_live_index(settings)
+    if live is None:
+        return 1
+    lang = getattr(args, "lang", None) or language_of(os.environ.get("LANG"))
+    chat(settings, live, lang, sys.stdin, sys.stdout)
+    return 0
+
+
+def open_live_index(settings: Settings) -> LiveIndex | None:
+    """The index for a long session, following rebuilds; built first when there is none yet."""
+    searcher = open_or_build(settings.index_path, settings)
+    if searcher is None:
+        return None
+    searcher.close()
+    try:
+        return LiveIndex(settings.index_path)
+    except IndexUnavailable as error:
+        fail(str(error))
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,11 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"REPORTS_BOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        return fail(f"bad setting: {problems}")
     command: Command | None = getattr(args, "handler", None)
     if command is None:
-        parser.print_help()
-        return 2
+        # The main job: the bot when there is a token, otherwise the same answers in the terminal.
+        if settings.token is None:
+            print("reports-bot: no REPORTS_BOT_TOKEN set: starting the terminal chat", file=sys.stderr)
+        command = run_bot if settings.token else run_chat
     return command(args, settings)
 
 

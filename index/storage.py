@@ -75,7 +75,12 @@ class StoredIndex:
                 for name in _ARRAYS
             }
             self.reports = tuple(
-                StoredReport(ReportMeta(**row["meta"]), row["first_sentence"], row["sentence_count"], row["sha256"])
+                StoredReport(
+                    _meta_from_json(row["meta"]),
+                    row["first_sentence"],
+                    row["sentence_count"],
+                    row["sha256"],
+                )
                 for row in json.loads((build_dir / "reports.json").read_text(encoding="utf-8"))
             )
             self._db = sqlite3.connect(
@@ -128,6 +133,11 @@ class StoredIndex:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _meta_from_json(fields: dict[str, Any]) -> ReportMeta:
+    """JSON has no tuples: turn lists back into the tuples the dataclass holds."""
+    return ReportMeta(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
 def write_build(
@@ -226,7 +236,14 @@ def live_build(index_path: Path) -> Path:
 
 def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
     """Open the live build, refusing one made by another analysis (its terms would not match)."""
-    stored = StoredIndex(live_build(index_path))
+    build_dir = live_build(index_path)
+    try:
+        stored = StoredIndex(build_dir)
+    except IndexUnavailable:
+        if live_build(index_path) == build_dir:
+            raise
+        # A rebuild swapped in a new build (and removed this one) while it was being opened.
+        stored = StoredIndex(live_build(index_path))
     if stored.manifest.get("analyzer") != analyzer:
         stored.close()
         raise IndexUnavailable(

@@ -1,0 +1,145 @@
+"""Measuring answer quality on labelled questions: hit@1, hit@k, MRR and no-answer accuracy.
+
+A question file has one JSON object a line: ``query``, ``category``, ``files`` (reports holding the
+answer, empty when the reports don't answer it) and ``evidence`` (short exact phrases of the answering
+sentences; for several files, one a file in the same order). A result is a hit when it comes from a
+gold file and its sentence holds a gold phrase, compared with glosses stripped, folded to Simplified,
+without spaces or punctuation; or, where the phrase is the report's own publication date, when it
+comes from that file and carries that date. A no-answer question is right when nothing is returned
+or some of its words are reported missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.analysis import Analyzer
+from index.cleaning import strip_glosses
+from index.models import Hit
+from index.search import Searcher
+
+NO_ANSWER = "no_answer"
+_FULL_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    query: str
+    category: str
+    files: tuple[str, ...]
+    evidence: tuple[str, ...]
+
+
+@dataclass
+class Scores:
+    """Running totals for one group of questions."""
+
+    questions: int = 0
+    hit_at_1: int = 0
+    hit_at_k: int = 0
+    reciprocal_ranks: float = 0.0
+    no_answer_total: int = 0
+    no_answer_right: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def line(self, name: str) -> str:
+        parts = [f"{name:<18}"]
+        answerable = self.questions - self.no_answer_total
+        if answerable:
+            parts.append(
+                f"n={answerable:<3} hit@1 {self.hit_at_1 / answerable:.3f}  "
+                f"hit@k {self.hit_at_k / answerable:.3f}  MRR {self.reciprocal_ranks / answerable:.3f}"
+            )
+        if self.no_answer_total:
+            parts.append(
+                f"no-answer {self.no_answer_right / self.no_answer_total:.3f} "
+                f"(n={self.no_answer_total})"
+            )
+        return "  ".join(parts)
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(
+                Question(
+                    id=str(row.get("id", number)),
+                    query=row["query"],
+                    category=row.get("category", "uncategorised"),
+                    files=tuple(row.get("files", ())),
+                    evidence=tuple(row.get("evidence", ())),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}, line {number}: not a labelled question ({error})") from None
+    return questions
+
+
+class Judge:
+    """Decides whether a hit answers a question, on text compared without script or punctuation."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+
+    def comparable(self, text: str) -> str:
+        folded = self._analyzer.fold(strip_glosses(text)[0])
+        return "".join(c for c in folded if unicodedata.category(c)[0] in "LN")
+
+    def is_hit(self, question: Question, hit: Hit) -> bool:
+        pairs = (
+            zip(question.files, question.evidence)
+            if len(question.files) > 1
+            else ((f, e) for f in question.files for e in question.evidence)
+        )
+        text = self.comparable(hit.sentence.text)
+        for file, phrase in pairs:
+            if hit.report.file != file:
+                continue
+            if self.comparable(phrase) in text or _names_date(phrase, hit.report.date):
+                return True
+        return False
+
+
+def _names_date(phrase: str, report_date: str | None) -> bool:
+    match = _FULL_DATE.search(phrase)
+    if not match or not report_date:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    return report_date == f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def evaluate(searcher: Searcher, questions: list[Question], top_k: int = 5) -> dict[str, Scores]:
+    """Scores overall (key ``all``) and per category."""
+    judge = Judge(searcher.analyzer)
+    groups: dict[str, Scores] = defaultdict(Scores)
+    for question in questions:
+        result = searcher.search(question.query, top_k=top_k)
+        for scores in (groups["all"], groups[question.category]):
+            scores.questions += 1
+            if question.category == NO_ANSWER or not question.files:
+                scores.no_answer_total += 1
+                right = not result.hits or bool(result.missing)
+                scores.no_answer_right += right
+                if not right and scores is groups["all"]:
+                    scores.failures.append(f"{question.id} {question.query}: answered, should not be")
+                continue
+            rank = next(
+                (h.rank for h in result.hits if judge.is_hit(question, h)), None
+            )
+            if rank is not None:
+                scores.hit_at_1 += rank == 1
+                scores.hit_at_k += 1
+                scores.reciprocal_ranks += 1 / rank
+            if rank != 1 and scores is groups["all"]:
+                scores.failures.append(f"{question.id} {question.query}: first hit at rank {rank}")
+    return dict(groups)
