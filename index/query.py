@@ -16,7 +16,8 @@ from importlib import resources
 from index.analysis import Analyzer
 
 EXPANSION_WEIGHT = 0.5
-"""How much a synonym or a rewritten numeral counts against a word the user typed (1.0)."""
+"""How much a synonym counts against a word the user typed (1.0). A numeral rewritten in digits is
+the same number, so it counts in full."""
 
 _DIGITS = "零一二三四五六七八九"
 _CN_NUMERAL = re.compile(r"[零一二两三四五六七八九十百千万]+")
@@ -32,6 +33,7 @@ class QueryPlan:
     """Content words of the question (folded), longest first where they overlap: used to report
     words found nowhere and to highlight matches."""
     expansions: tuple[str, ...]
+    """Synonyms and numeral rewrites of the question's words."""
 
 
 @cache
@@ -47,15 +49,16 @@ def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
     weights: dict[str, float] = {}
     for term in analyzer.terms(folded):
         weights[term] = weights.get(term, 0.0) + 1.0
-    expansions = _synonyms_of(folded) + _numeral_variants(folded)
-    for phrase in expansions:
-        for term in analyzer.terms(phrase):
-            weights.setdefault(term, EXPANSION_WEIGHT)
+    synonyms, numerals = _synonyms_of(folded), numeral_variants(folded)
+    for phrases, weight in ((numerals, 1.0), (synonyms, EXPANSION_WEIGHT)):
+        for phrase in phrases:
+            for term in analyzer.terms(phrase):
+                weights.setdefault(term, weight)
     words = [t.term for t in analyzer.words(folded)]
     return QueryPlan(
         terms=tuple(weights.items()),
         words=tuple(dict.fromkeys(sorted(words, key=len, reverse=True))),
-        expansions=tuple(expansions),
+        expansions=tuple(synonyms + numerals),
     )
 
 
@@ -67,7 +70,7 @@ def _synonyms_of(folded: str) -> list[str]:
     return found
 
 
-def _numeral_variants(folded: str) -> list[str]:
+def numeral_variants(folded: str) -> list[str]:
     """Digits for the Chinese numerals in the question and Chinese numerals for its digits."""
     variants = []
     for match in _CN_NUMERAL.finditer(folded):

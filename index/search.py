@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from index.analysis import Analyzer
 from index.bm25 import top_k
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
-from index.query import QueryPlan, plan_query
+from index.query import QueryPlan, numeral_variants, plan_query
 from index.storage import StoredIndex, open_live
 
 DUPLICATE_OVERLAP = 0.8
@@ -16,7 +15,6 @@ DUPLICATE_OVERLAP = 0.8
 the shorter one to count as a repeat (a caption repeating the body, one slogan in two reports)."""
 
 _PASSAGE_WINDOW = 40
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 class Searcher:
@@ -83,17 +81,20 @@ class Searcher:
         raise KeyError(sentence.file)
 
     def _missing_words(self, plan: QueryPlan) -> list[str]:
-        """The question's words that no sentence holds, longest form only (广东省, not also 广东)."""
-        postings = self._stored.postings
-        absent = []
-        for word in plan.words:
-            if postings.term_ids([word])[0] is not None:
-                continue
-            pairs = [word[i : i + 2] for i in range(len(word) - 1)] if _CJK_CHAR.match(word) else []
-            if pairs and None not in postings.term_ids(pairs):
-                continue
-            absent.append(word)
-        return [w for w in _top_level(absent)]
+        """The question's words that no sentence holds, longest form only (广东省, not also 广东).
+
+        A word counts as held when all its terms are (so a name jieba never met is found through
+        its characters), or when it is, with its numerals rewritten (十四家 -> 14家)."""
+        absent = [
+            word
+            for word in plan.words
+            if not any(self._holds(form) for form in [word, *numeral_variants(word)])
+        ]
+        return _top_level(absent)
+
+    def _holds(self, text: str) -> bool:
+        terms = self._analyzer.terms(text)
+        return bool(terms) and None not in self._stored.postings.term_ids(terms)
 
     def _hit(self, rank: int, sentence_id: int, score: float, plan: QueryPlan) -> Hit:
         stored = self._stored
