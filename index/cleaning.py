@@ -36,7 +36,7 @@ _DAMAGE_TOKEN = re.compile(
     rf"""(?P<question>\?)
     | (?P<glossed>[{CJK}][(（][{_PINYIN}]+[)）])
     | (?P<orphan>[(（][{_PINYIN}]+[)）])
-    | (?P<fragment>[A-Za-z{_TONED}]+[)）]?)
+    | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]?|[{_PINYIN}]+[)）]|[A-Za-z](?=[(（][{_PINYIN}]+[)）]))
     | (?P<group>(?:[{CJK}](?![(（]))+)""",
     re.VERBOSE,
 )
@@ -139,7 +139,7 @@ def mark_damage(text: str) -> tuple[str, int]:
     """Replace each run of characters lost to a bad encoding round-trip with one DAMAGED.
 
     A run starts at an ASCII ``?`` followed by what no sentence starts with: stray pinyin
-    (``?lián)``), Latin letters, a gloss on the wrong character (膽(zhàn) where the report glosses
+    (``?lián)``, toned letters), a letter carrying a gloss, a gloss on the wrong character (膽(zhàn) where the report glosses
     戰 as zhàn), or characters foreign to the report's script (挂 in a Traditional report). It ends
     before the first token that reads as clean text. A ``?`` followed by ordinary text is left as
     the question mark it is."""
@@ -251,9 +251,11 @@ def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
     """Label paragraphs: header before the body, footer after it; inside, body paragraphs,
     section headings, and furniture or photo captions which are dropped. A body paragraph that
     stops mid-sentence continues into the next one."""
+    start = 1 if drafts and _heading_like(drafts[0].text) else 0
     first_body = next(
-        (i for i, d in enumerate(drafts) if (i or not _heading_like(d.text)) and _body_like(d.text)),
-        len(drafts),
+        (i for i in range(start, len(drafts)) if _body_like(drafts[i].text)),
+        # a short report: its first sentence, however short
+        next((i for i in range(start, len(drafts)) if _ends(drafts[i].text)), len(drafts)),
     )
     last_body = max((i for i, d in enumerate(drafts) if _ends(d.text)), default=first_body - 1)
     last_body = max(last_body, first_body)
@@ -280,7 +282,7 @@ def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> Par
     text = draft.text
     if len(text) <= _HEADING_MAX and _BODY_FURNITURE.match(text):
         return None
-    if _body_like(text) or len(text) > _HEADING_MAX:
+    if _body_like(text) or _ends(text) or len(text) > _HEADING_MAX:
         return "body"
     set_apart = max(draft.gap, gap_after) > usual_gap
     repeated = len(text) >= _CAPTION_REPEAT_MIN and any(
