@@ -1,0 +1,112 @@
+"""Sentences: clean, non-empty chunks with spans, sections and paragraphs."""
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from index.cleaning import CJK, clean
+from index.corpus import load_corpus
+from index.models import DAMAGED
+from index.sentences import LONG_SENTENCE, spans, split
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@cache
+def reports():
+    return {r.meta.file[:3]: r for r in load_corpus(CORPUS).reports}
+
+
+def test_sentence_counts():
+    assert {key: len(r.sentences) for key, r in reports().items()} == {
+        "000": 47, "001": 29, "002": 22, "003": 81, "004": 40,
+    }
+
+
+def test_chunks_are_well_formed():
+    for report in reports().values():
+        for position, sentence in enumerate(report.sentences):
+            assert sentence.position == position
+            assert sentence.file == report.meta.file
+            assert report.text[sentence.start : sentence.end] == sentence.text
+            assert sentence.text == sentence.text.strip()
+            assert re.search(rf"[{CJK}A-Za-z0-9]", sentence.text), sentence
+            assert not sentence.text.endswith(DAMAGED)
+            assert not sentence.text.startswith(DAMAGED)
+        paragraphs = [s.paragraph for s in report.sentences]
+        assert paragraphs == sorted(paragraphs)
+
+
+def test_damaged_question_marks_do_not_end_sentences():
+    damaged = [s.text for r in reports().values() for s in r.sentences if DAMAGED in s.text]
+    assert len(damaged) == 4  # 002's last sentence holds three of the six runs
+    assert sum(t.count(DAMAGED) for t in damaged) == 6
+    assert any(t.startswith("市婦保院黨員堅定信念,勇當先鋒、勇\ufffd險、勇挑重\ufffd,") for t in damaged)
+    assert any("詮釋著奉獻情懷\ufffd斗還在持續,但我們堅信" in t for t in damaged)
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    texts = [s.text for s in reports()["003"].sentences]
+    assert "“我是党员,我先上!”" in texts
+    assert "“我有经验,让我来!”" in texts
+    assert "“我年轻、身体好,请优先考虑!”……" in texts
+    assert "“学史力行,就是要在关键时刻敢于担当,敢于逆行,在疫情防控中践行卫军人的初心与使命。”" in texts
+
+
+def test_long_sentences_are_cut_after_semicolons():
+    text = "甲" * 100 + ";" + "乙" * 100 + "。短句一;短句二。"
+    pieces = [text[s:e] for s, e in spans(text)]
+    assert pieces == ["甲" * 100 + ";", "乙" * 100 + "。", "短句一;短句二。"]
+    assert LONG_SENTENCE == 150
+
+
+def test_ascii_question_and_exclamation_marks_end_sentences():
+    text = "你们准备好了吗?我们出发吧!好的。"
+    assert [text[s:e] for s, e in spans(text)] == ["你们准备好了吗?", "我们出发吧!", "好的。"]
+
+
+def test_punctuation_only_pieces_are_not_sentences():
+    assert spans("……。 ——") == []
+
+
+def test_sections_come_from_headings_even_multi_line_ones():
+    sections = {s.section for s in reports()["000"].sentences}
+    assert sections == {
+        None,
+        "铸牢“主心骨” 让党的领导在防控疫情斗争第一线凝聚力量",
+        "把控“主战场” 让鲜红党旗在防控疫情斗争第一线高高飘扬",
+        "建强“主力军” 让基层党组织和党员在防控疫情斗争第一线担当作为",
+    }
+    by_text = {s.text: s.section for s in reports()["001"].sentences}
+    assert by_text["截至2月14日,累计受理电话12037次。"] == "五、拓展舆论阵地,凝聚社会共识,当好社会舆情“引导员”"
+    sections_003 = [s.section for s in reports()["003"].sentences]
+    assert sections_003[0] is None
+    assert sorted(set(sections_003) - {None}) == sorted(
+        ["党旗飘扬 打赢新冠疫情阻击战", "强化组织 确保“学”的效果", "深化形式 “学”要有所“悟”", "突出特色 守护株洲健康"]
+    )
+
+
+def test_headings_are_not_sentences():
+    texts = {s.text for r in reports().values() for s in r.sentences}
+    for heading in ["铸牢“主心骨”", "党旗飘扬", "一、充当主力军,守住主战场,当好联防联控“组织员”"]:
+        assert not any(t.startswith(heading) for t in texts)
+
+
+def test_paragraph_numbers_group_neighbours():
+    sentences = reports()["000"].sentences
+    same = [s.text for s in sentences if s.paragraph == sentences[1].paragraph]
+    assert same[:3] == ["统一思想认识。", "疫情就是命令,防控就是责任。", same[2]]
+    assert same[2].startswith("在武汉发生疫情但河北省尚无相关病例时")
+
+
+def test_split_on_a_small_document():
+    document = clean("标题\n\n一、第一部分\n\n第一句。第二句!\n\n二、第二部分\n\n第三句?\n")
+    result = split("r.txt", document)
+    assert result.text == "一、第一部分\n第一句。第二句!\n二、第二部分\n第三句?"
+    assert [(s.text, s.start, s.end, s.paragraph, s.section) for s in result.sentences] == [
+        ("第一句。", 7, 11, 0, "一、第一部分"),
+        ("第二句!", 11, 15, 0, "一、第一部分"),
+        ("第三句?", 23, 27, 1, "二、第二部分"),
+    ]
