@@ -81,16 +81,15 @@ class Searcher:
         raise KeyError(sentence.file)
 
     def _missing_words(self, plan: QueryPlan) -> list[str]:
-        """The question's words that no sentence holds, longest form only (广东省, not also 广东).
+        """The question's words that no sentence holds, whole words only (广东省, not also 广东).
 
         A word counts as held when all its terms are (so a name jieba never met is found through
         its characters), or when it is, with its numerals rewritten (十四家 -> 14家)."""
-        absent = [
+        return [
             word
-            for word in plan.words
+            for word in _top_level(plan.words)
             if not any(self._holds(form) for form in [word, *numeral_variants(word)])
         ]
-        return _top_level(absent)
 
     def _holds(self, text: str) -> bool:
         terms = self._analyzer.terms(text)

@@ -1,0 +1,116 @@
+"""The `reports-bot index/search/eval` contract, run as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
+    env["REPORTS_BOT_CORPUS_DIR"] = str(CORPUS)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
+    )
+
+
+def test_search_prints_readable_results(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "--top-k", "2", "妇保院院长是谁")
+    assert run.returncode == 0, run.stderr
+    first, second = run.stdout.split("\n2. ")
+    assert first.splitlines()[0] == "? 妇保院院长是谁"
+    assert "1. (" in first and "002_7e09391dc468c881.txt" in first
+    assert "[院長]范多智" in first
+    assert "context: " in first and second
+
+
+def test_search_json_for_one_query(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "--json", "吉林派了多少医护人员去湖北")
+    assert run.returncode == 0, run.stderr
+    (line,) = run.stdout.splitlines()
+    answer = json.loads(line)
+    assert answer["query"] == "吉林派了多少医护人员去湖北"
+    assert answer["missing"] == []
+    top = answer["results"][0]
+    assert set(top) == {
+        "rank", "score", "file", "title", "date", "date_provenance", "section", "text", "context"
+    }
+    assert (top["rank"], top["file"], top["date"], top["date_provenance"]) == (
+        1, "001_a31383f84a783488.txt", "2020-02-19", "explicit"
+    )
+    assert "865名" in top["text"] and top["text"] in top["context"]
+
+
+def test_search_json_reads_one_query_per_stdin_line(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "--json", stdin="株洲疫苗接种\n\n广东省\n")
+    assert run.returncode == 0, run.stderr
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [a["query"] for a in answers] == ["株洲疫苗接种", "广东省"]
+    assert answers[0]["results"][0]["date_provenance"] == "inferred"
+    assert answers[1] == {"query": "广东省", "results": [], "missing": ["广东省"]}
+
+
+def test_search_without_a_query_or_json_is_a_usage_error(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert run.stderr.startswith("reports-bot: give a QUERY")
+
+
+def test_search_builds_the_index_first_when_there_is_none(tmp_path: Path) -> None:
+    run = cli("search", "--index", str(tmp_path / "new"), "--json", "核酸检测")
+    assert run.returncode == 0, run.stderr
+    assert "no index at" in run.stderr and "building it" in run.stderr
+    assert json.loads(run.stdout)["results"]
+
+
+def test_index_prints_a_summary_and_warnings(tmp_path: Path) -> None:
+    run = cli("index", "--corpus", str(CORPUS), "--index", str(tmp_path / "ix"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("indexed 5 reports, ")
+    assert "002_7e09391dc468c881.txt: no date found" in run.stderr
+    assert (tmp_path / "ix" / "current" / "manifest.json").is_file()
+
+
+def test_index_with_no_readable_report_fails_with_one_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_bytes(b"")
+    run = cli("index", "--corpus", str(corpus), "--index", str(tmp_path / "ix"))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].startswith("reports-bot: no report could be read")
+    assert not (tmp_path / "ix" / "current").exists()
+
+
+def test_eval_scores_a_labelled_file(corpus_index: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a", "query": "妇保院院长是谁", "category": "entity",
+         "files": ["002_7e09391dc468c881.txt"], "evidence": ["院長范多智"]},
+        {"id": "b", "query": "吉林这篇报道哪天发布", "category": "date",
+         "files": ["001_a31383f84a783488.txt"], "evidence": ["2020年02月19日 15:03"]},
+        {"id": "c", "query": "广东省派了多少人", "category": "no_answer", "files": [], "evidence": []},
+        {"id": "d", "query": "妇保院院长是谁", "category": "entity",
+         "files": ["000_f160c81bd3db8945.txt"], "evidence": ["不存在的句子"]},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == [
+        "all", "n=3", "hit@1", "0.667", "hit@k", "0.667", "MRR", "0.667", "no-answer", "1.000", "(n=1)"
+    ]
+    assert any(line.startswith("date") and "hit@1 1.000" in line for line in lines)
+
+
+def test_eval_names_a_malformed_line(tmp_path: Path, corpus_index: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"query": "x"}\nnot json\n', "utf-8")
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert "line 2" in run.stderr

@@ -1,0 +1,125 @@
+"""Answering questions over the five reports: scripts, expansions, missing words, repeats, citations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.analysis import Analyzer
+from index.build import build_index, sentence_terms
+from index.corpus import load_corpus
+from index.search import Searcher
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def searcher(corpus_index: Path) -> Searcher:
+    return Searcher.open(corpus_index)
+
+
+def marked(hit) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.sentence.text[start:end] for start, end in hit.highlights]
+
+
+def test_a_simplified_question_finds_a_traditional_report(searcher: Searcher) -> None:
+    result = searcher.search("妇保院院长是谁")
+    top = result.hits[0]
+    assert top.report.file == "002_7e09391dc468c881.txt"
+    assert "院長范多智" in top.sentence.text
+    assert "院長" in marked(top)
+
+
+def test_a_traditional_question_finds_a_simplified_report(searcher: Searcher) -> None:
+    top = searcher.search("株洲一天最多時派出多少採樣人員").hits[0]
+    assert top.report.file == "003_99b2eed65f7f11de.txt"
+    assert "2441人" in top.sentence.text
+
+
+def test_hits_carry_title_date_and_file(searcher: Searcher) -> None:
+    top = searcher.search("王文元交纳特殊党费").hits[0]
+    assert top.rank == 1 and top.score > 0
+    assert top.report.file == "000_f160c81bd3db8945.txt"
+    assert top.report.title and "河北省卫生健康委" in top.report.title
+    assert (top.report.date, top.report.date_provenance) == ("2020-02-01", "explicit")
+    assert top.sentence.text in top.context
+
+
+def test_synonyms_find_what_the_question_words_differently(searcher: Searcher) -> None:
+    # The reports write 新型冠状病毒 or 新冠肺炎; the question says 新冠病毒检验.
+    result = searcher.search("新冠病毒检验的党员夫妻")
+    assert any("黄亮" in hit.sentence.text for hit in result.hits[:3])
+
+
+def test_chinese_numerals_find_digits(searcher: Searcher) -> None:
+    result = searcher.search("河北确定了十四家定点医院")
+    assert any("14家" in hit.sentence.text for hit in result.hits)
+    assert result.missing == ()
+
+
+def test_words_found_nowhere_are_named_and_alone_give_no_results(searcher: Searcher) -> None:
+    result = searcher.search("广东省的方舱医院")
+    assert result.hits == ()
+    assert set(result.missing) == {"广东省", "方舱医院"}
+
+
+def test_a_missing_word_beside_found_ones_still_answers(searcher: Searcher) -> None:
+    result = searcher.search("廣東省派了多少醫護人員支援湖北")
+    assert result.missing == ("广东省",)
+    assert result.hits
+
+
+@pytest.mark.parametrize("question", ["", "   ", "请问是什么?", "?!。,", "的了吗"])
+def test_filler_alone_gives_no_results(searcher: Searcher, question: str) -> None:
+    result = searcher.search(question)
+    assert result.hits == () and result.missing == ()
+
+
+def test_a_single_character_question_is_answered(searcher: Searcher) -> None:
+    result = searcher.search("癌")
+    assert result.hits and all("癌" in hit.sentence.text for hit in result.hits)
+
+
+def test_top_k_and_ranks(searcher: Searcher) -> None:
+    hits = searcher.search("核酸检测", top_k=7).hits
+    assert [hit.rank for hit in hits] == list(range(1, 8))
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_the_passage_is_the_whole_paragraph(searcher: Searcher) -> None:
+    hit = searcher.search("邢台 120急救 军令状").hits[0]
+    passage = searcher.passage(hit.sentence)
+    assert hit.sentence.text in passage
+    assert passage.startswith("尽锐出战,用我必胜。")
+
+
+def test_repeated_sentences_take_one_place(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    slogan = "思想不麻痹,防疫不懈怠,防护不放松。"
+    (corpus / "a.txt").write_text(f"甲地报告\n\n甲地党员坚守防疫一线。{slogan}\n", "utf-8")
+    (corpus / "b.txt").write_text(f"乙地报告\n\n乙地医护人员支援湖北。{slogan}\n", "utf-8")
+    build_index(corpus, tmp_path / "index")
+    hits = Searcher.open(tmp_path / "index").search("防疫不懈怠 防护不放松").hits
+    assert sum(slogan in hit.sentence.text for hit in hits) == 1
+    assert any(hit.sentence.text == "甲地党员坚守防疫一线。" for hit in hits), "distinct ones stay"
+
+
+def test_the_index_holds_the_terms_the_build_gives_each_sentence(searcher: Searcher) -> None:
+    """Ties the stored postings to sentence_terms, the tokens the rank_bm25 comparison uses."""
+    analyzer = searcher.analyzer
+    report = load_corpus(CORPUS).reports[0]
+    terms = sentence_terms(report, report.sentences[0], analyzer)
+    assert None not in searcher._stored.postings.term_ids(terms)
+    assert searcher._stored.postings.doc_len[0] == len(terms)
+
+
+def test_an_index_from_another_analysis_is_refused(corpus_index: Path) -> None:
+    class OtherAnalyzer(Analyzer):
+        settings = {"version": -1}  # type: ignore[assignment]
+
+    from index.storage import IndexUnavailable
+
+    with pytest.raises(IndexUnavailable, match="analyzer"):
+        Searcher.open(corpus_index, OtherAnalyzer())
