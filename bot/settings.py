@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     page_size: int = Field(default=3, ge=1, le=10)
+    max_question_chars: int = Field(default=200, ge=10)
+    answer_ttl_seconds: float = Field(default=3600, gt=0)
+    """How long the buttons under an answer keep working."""
+    answer_store_size: int = Field(default=1000, ge=1)
+    poll_timeout_seconds: int = Field(default=10, ge=0)
+    api_max_retries: int = Field(default=3, ge=0)
+    """Retries of a Bot API call that Telegram answered with 429 (after its retry_after)."""
     rate_limit_per_minute: int = Field(default=20, ge=1)
     allowed_users: set[int] = Field(default_factory=set)
     allowed_chats: set[int] = Field(default_factory=set)

@@ -1,0 +1,183 @@
+"""Wiring: build the Application with every handler in one place, and run it until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.handlers import IndexSource, Services
+from bot.rate_limit import RateLimiter
+from bot.result_store import ResultStore
+from bot.settings import Settings
+from bot.strings import COMMANDS
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[TOKEN]"
+BOOTSTRAP_RETRIES = 5
+"""Retries of deleteWebhook/setWebhook at start-up, for a Bot API that is briefly unreachable."""
+
+
+def build_application(settings: Settings, index: IndexSource) -> Application:
+    """The bot: Bot API connection, shared services and the whole conversation, top to bottom."""
+    if settings.token is None:
+        raise ValueError("no bot token")
+    application = (
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(_file_url(settings.api_base_url))
+        .rate_limiter(AIORateLimiter(max_retries=settings.api_max_retries))
+        .build()
+    )
+    application.bot_data["services"] = Services(
+        settings=settings,
+        index=index,
+        answers=ResultStore(settings.answer_store_size, settings.answer_ttl_seconds),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+
+    # Group -1 runs first and stops strangers before any handler below sees them.
+    application.add_handler(TypeHandler(Update, handlers.allow_list_gate), group=-1)
+
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("about", handlers.about))
+    application.add_handler(CommandHandler("search", handlers.search_command))
+
+    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(private & new_text, handlers.private_question))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & new_text & handlers.ADDRESSED_TO_BOT,
+            handlers.group_question,
+        )
+    )
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, handlers.not_text)
+    )
+
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+
+    application.add_error_handler(handlers.error_handler)
+    return application
+
+
+async def register_commands(application: Application) -> None:
+    """Fill the command menu, per language; a failure here is logged, never fatal."""
+    for lang, commands in COMMANDS.items():
+        try:
+            await application.bot.set_my_commands(
+                [BotCommand(name, description) for name, description in commands],
+                language_code=None if lang == "zh" else lang,
+            )
+        except TelegramError as error:
+            log.warning("could not register the %s command menu: %s", lang, error)
+
+
+async def serve(application: Application, settings: Settings, stop: asyncio.Event) -> None:
+    """Run the bot until ``stop`` is set: webhook if REPORTS_BOT_WEBHOOK_URL is set, else polling."""
+    async with application:
+        await register_commands(application)
+        await application.start()
+        updater = application.updater
+        try:
+            if settings.webhook_url:
+                secret = settings.webhook_secret
+                await updater.start_webhook(
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                    webhook_url=settings.webhook_url,
+                    secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                    allowed_updates=Update.ALL_TYPES,
+                    bootstrap_retries=BOOTSTRAP_RETRIES,
+                )
+                log.info("receiving updates by webhook on port %d", settings.webhook_port)
+            else:
+                await updater.start_polling(
+                    poll_interval=0,
+                    timeout=settings.poll_timeout_seconds,
+                    allowed_updates=Update.ALL_TYPES,
+                    bootstrap_retries=BOOTSTRAP_RETRIES,
+                )
+                log.info("receiving updates by long polling")
+            await stop.wait()
+        finally:
+            if updater.running:
+                await updater.stop()
+            await application.stop()
+    log.info("stopped")
+
+
+def run(settings: Settings, index: IndexSource) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+    configure_logging(settings)
+    application = build_application(settings, index)
+
+    async def until_signalled() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(application, settings, stop)
+
+    asyncio.run(until_signalled())
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at the configured level, with the token redacted from every record."""
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=settings.log_level.upper()
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.token is not None:
+        redactor = TokenRedactor(settings.token.get_secret_value())
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(redactor)
+
+
+class TokenRedactor(logging.Filter):
+    """Replaces the bot token in a record's message and traceback before any handler formats it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = message.replace(self._token, REDACTED), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self._token, REDACTED)
+        return True
+
+
+def _file_url(base_url: str) -> str:
+    """The file download URL that goes with a Bot API URL: ``.../bot`` -> ``.../file/bot``."""
+    root = base_url.removesuffix("/").removesuffix("/bot")
+    return f"{root}/file/bot"

@@ -1,0 +1,367 @@
+"""The conversation: one small async handler per thing a user can do.
+
+Handlers find what they share (index, stored answers, rate limiter, settings) in
+``context.bot_data["services"]``; ``bot.app.build_application`` puts it there.
+Example-question buttons under /start carry ``q:<n>`` (the n-th example, 0-based); answer
+buttons carry the formats documented in ``bot.result_store.ResultStore``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from secrets import token_bytes
+from typing import TYPE_CHECKING, Protocol
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+
+from bot import render
+from bot.rate_limit import RateLimiter
+from bot.result_store import ResultStore, StoredAnswer, button_data, parse_button
+from bot.settings import Settings
+from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
+
+if TYPE_CHECKING:
+    from index.search import Searcher
+
+log = logging.getLogger(__name__)
+
+INLINE_TITLE_LENGTH = 100
+EXAMPLE_PREFIX = "q:"
+
+
+class IndexSource(Protocol):
+    """Where the current searcher comes from: `index.live.LiveIndex` in production."""
+
+    def current(self) -> Searcher: ...
+
+
+@dataclass
+class Services:
+    """What every handler shares; one per Application."""
+
+    settings: Settings
+    index: IndexSource
+    answers: ResultStore
+    limiter: RateLimiter
+    salt: bytes = field(default_factory=lambda: token_bytes(16))
+    """Per-process salt for anonymising user ids in logs."""
+
+    def anonymise(self, user_id: int) -> str:
+        """A short salted hash standing for a user in the logs."""
+        return hashlib.blake2b(str(user_id).encode(), key=self.salt, digest_size=4).hexdigest()
+
+    async def look_up(self, question: str, query_cut_at: int | None = None) -> StoredAnswer:
+        """Search the current index, in a worker thread so the event loop stays free."""
+        searcher = self.index.current()
+
+        def search() -> StoredAnswer:
+            result = searcher.search(question, top_k=self.settings.top_k)
+            passages = tuple(searcher.passage(hit.sentence) for hit in result.hits)
+            return StoredAnswer(result, passages, query_cut_at)
+
+        return await asyncio.to_thread(search)
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """Messages that mention the bot by @username or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == bot.id:
+            return True
+        return _mention(bot.username) in _mentions(message)
+
+
+ADDRESSED_TO_BOT = _AddressedToBot()
+
+
+def _mention(username: str) -> str:
+    return f"@{username}".lower()
+
+
+def _mentions(message: Message) -> set[str]:
+    return {m.lower() for m in message.parse_entities([MessageEntity.MENTION]).values()}
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data["services"]
+
+
+def _lang(update: Update) -> Lang:
+    user = update.effective_user
+    return language_of(user.language_code if user else None)
+
+
+# -- gate ---------------------------------------------------------------------------------------
+
+
+async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Strangers to a private deployment get a polite refusal and nothing from the reports."""
+    settings = _services(context).settings
+    if not isinstance(update, Update) or not (settings.allowed_users or settings.allowed_chats):
+        return
+    user, chat = update.effective_user, update.effective_chat
+    if (user and user.id in settings.allowed_users) or (chat and chat.id in settings.allowed_chats):
+        return
+    refusal = text("not_allowed", _lang(update))
+    if update.callback_query:
+        await update.callback_query.answer(refusal, show_alert=True)
+    elif update.inline_query:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif update.message and _expects_reply(update.message):
+        await update.message.reply_text(refusal)
+    raise ApplicationHandlerStop
+
+
+def _expects_reply(message: Message) -> bool:
+    """Private messages, commands and messages addressed to the bot; not group chatter."""
+    return (
+        message.chat.type == ChatType.PRIVATE
+        or (message.text or "").startswith("/")
+        or ADDRESSED_TO_BOT.filter(message)
+    )
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greets and offers example questions as buttons."""
+    lang = _lang(update)
+    buttons = [
+        [InlineKeyboardButton(question, callback_data=f"{EXAMPLE_PREFIX}{n}")]
+        for n, question in enumerate(EXAMPLE_QUESTIONS[lang])
+    ]
+    await update.effective_message.reply_text(
+        text("greeting", lang), reply_markup=InlineKeyboardMarkup(buttons)
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explains what the bot knows and how to ask."""
+    searcher = _services(context).index.current()
+    message = text(
+        "help", _lang(update), reports=len(searcher.reports), username=context.bot.username
+    )
+    await update.effective_message.reply_text(message)
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Lists the reports: title, date with provenance, sentence count, file."""
+    searcher = _services(context).index.current()
+    await update.effective_message.reply_html(render.render_sources(searcher.reports, _lang(update)))
+
+
+async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Shows facts about the index: reports, sentences, build time."""
+    searcher = _services(context).index.current()
+    await update.effective_message.reply_html(render.render_about(searcher.info, _lang(update)))
+
+
+async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers `/search question`, or explains how to use it."""
+    question = " ".join(context.args or ())
+    if not question.strip():
+        await update.effective_message.reply_text(text("search_usage", _lang(update)))
+        return
+    await _answer(update, context, question)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Points to /help."""
+    await update.effective_message.reply_text(text("unknown_command", _lang(update)))
+
+
+# -- questions ----------------------------------------------------------------------------------
+
+
+async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers any text sent in a private chat."""
+    await _answer(update, context, update.effective_message.text)
+
+
+async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answers a group message that mentions the bot or replies to it."""
+    message = update.effective_message
+    mention = _mention(context.bot.username)
+    question = message.text
+    for mentioned in message.parse_entities([MessageEntity.MENTION]).values():
+        if mentioned.lower() == mention:
+            question = question.replace(mentioned, " ")
+    await _answer(update, context, question)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice and the like get a one-line hint to type instead."""
+    await update.effective_message.reply_text(text("not_text", _lang(update)))
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Reply to ``question`` with the first page of results and their buttons."""
+    started = time.perf_counter()
+    services = _services(context)
+    lang = _lang(update)
+    message = update.effective_message
+    user_id = update.effective_user.id
+    verdict = services.limiter.check(user_id)
+    if verdict != "allow":
+        if verdict == "warn":
+            await message.reply_text(text("rate_limited", lang))
+        return
+    question = question.strip()
+    limit = services.settings.max_question_chars
+    cut_at = limit if len(question) > limit else None
+    answer = await services.look_up(question[:limit], cut_at)
+    answer_id = services.answers.put(answer)
+    await message.reply_html(
+        render.render_page(
+            answer.result, 0, services.settings.page_size, lang, query_cut_at=cut_at
+        ),
+        reply_markup=_keyboard(answer_id, answer, 0, services.settings.page_size, lang),
+    )
+    _log_answer(services, user_id, question, len(answer.result.hits), started)
+
+
+def _log_answer(
+    services: Services, user_id: int, question: str, results: int, started: float
+) -> None:
+    user = services.anonymise(user_id)
+    latency_ms = round((time.perf_counter() - started) * 1000)
+    log.info("answered user=%s results=%d latency_ms=%d", user, results, latency_ms)
+    log.debug("question from user=%s: %r", user, question)
+
+
+def _keyboard(
+    answer_id: str, answer: StoredAnswer, page: int, page_size: int, lang: Lang
+) -> InlineKeyboardMarkup | None:
+    """A passage button per hit on the page, then previous/next page buttons as needed."""
+    hits = answer.result.hits
+    first = page * page_size
+    rows = []
+    passages = [
+        InlineKeyboardButton(
+            text("passage_button", lang, n=hits[n].rank),
+            callback_data=button_data("passage", answer_id, n),
+        )
+        for n in range(first, min(first + page_size, len(hits)))
+    ]
+    if passages:
+        rows.append(passages)
+    navigation = []
+    if page > 0:
+        navigation.append(
+            InlineKeyboardButton(
+                text("previous", lang), callback_data=button_data("page", answer_id, page - 1)
+            )
+        )
+    if page < render.page_count(answer.result, page_size) - 1:
+        navigation.append(
+            InlineKeyboardButton(
+                text("next", lang), callback_data=button_data("page", answer_id, page + 1)
+            )
+        )
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pages an answer in place, shows a passage, or asks an example question."""
+    query = update.callback_query
+    lang = _lang(update)
+    data = query.data or ""
+    if data.startswith(EXAMPLE_PREFIX):
+        # CallbackQueries need to be answered, even if no notification to the user is needed.
+        await query.answer()
+        examples = EXAMPLE_QUESTIONS[lang]
+        await _answer(update, context, examples[int(data[2:]) % len(examples)])
+        return
+    services = _services(context)
+    pressed = parse_button(data)
+    answer = services.answers.get(pressed.answer_id) if pressed else None
+    if pressed is None or answer is None:
+        await query.answer(text("expired", lang), show_alert=True)
+        return
+    await query.answer()
+    page_size = services.settings.page_size
+    if pressed.kind == "page":
+        page = min(pressed.number, render.page_count(answer.result, page_size) - 1)
+        try:
+            await query.edit_message_text(
+                render.render_page(
+                    answer.result, page, page_size, lang, query_cut_at=answer.query_cut_at
+                ),
+                parse_mode=ParseMode.HTML,
+                reply_markup=_keyboard(pressed.answer_id, answer, page, page_size, lang),
+            )
+        except BadRequest as error:
+            # A double press asks for the page already shown; Telegram refuses the no-op edit.
+            if "not modified" not in error.message:
+                raise
+    elif query.message is not None and pressed.number < len(answer.result.hits):
+        hit = answer.result.hits[pressed.number]
+        await context.bot.send_message(
+            query.message.chat.id,
+            render.render_passage(hit, answer.passages[pressed.number], lang),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=ReplyParameters(query.message.message_id),
+        )
+
+
+# -- inline mode --------------------------------------------------------------------------------
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offers the top results as articles; choosing one sends its passage with the citation."""
+    started = time.perf_counter()
+    query = update.inline_query
+    services = _services(context)
+    question = query.query.strip()[: services.settings.max_question_chars]
+    if not question or services.limiter.check(query.from_user.id) != "allow":
+        await query.answer([], cache_time=0, is_personal=True)
+        return
+    lang = _lang(update)
+    answer = await services.look_up(question)
+    results = [
+        InlineQueryResultArticle(
+            id=str(n),
+            title=render.clip(hit.sentence.text, INLINE_TITLE_LENGTH),
+            description=render.citation(hit.report, lang),
+            input_message_content=InputTextMessageContent(
+                render.render_passage(hit, passage, lang), parse_mode=ParseMode.HTML
+            ),
+        )
+        for n, (hit, passage) in enumerate(zip(answer.result.hits, answer.passages, strict=True))
+    ]
+    await query.answer(results, cache_time=60)
+    _log_answer(services, query.from_user.id, question, len(results), started)
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Logs the failure and tells the user, briefly, that something went wrong."""
+    log.error("Exception while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message:
+        await update.effective_message.reply_text(text("error", _lang(update)))

@@ -1,0 +1,106 @@
+"""Fixtures for the bot's tests: a real index, the fake Bot API, and the real bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_bot_api import FakeBotApi
+from telegram.ext import Application
+
+from bot.app import build_application, serve
+from bot.handlers import IndexSource
+from bot.settings import Settings
+from index.analysis import Analyzer
+from index.build import build_index
+from index.live import LiveIndex
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the five reports, built once per test session."""
+    index_path = tmp_path_factory.mktemp("index") / "index"
+    build_index(CORPUS, index_path)
+    return index_path
+
+
+@pytest.fixture(scope="session")
+def analyzer(corpus_index: Path) -> Analyzer:
+    """One analyzer for every test's index, warmed up: its first question loads the dictionary."""
+    analyzer = Analyzer()
+    LiveIndex(corpus_index, analyzer).current().search("党员")
+    return analyzer
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API on an ephemeral 127.0.0.1 port, stopped after the test."""
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+def bot_settings(fake_api: FakeBotApi, corpus_index: Path) -> Callable[..., Settings]:
+    """Settings pointing at the fake Bot API and the session index; keywords override."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "token": fake_api.token,
+            "api_base_url": fake_api.base_url,
+            "index_path": corpus_index,
+            "poll_timeout_seconds": 1,
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def start_bot(
+    fake_api: FakeBotApi, bot_settings: Callable[..., Settings], analyzer: Analyzer
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Application]]:
+    """``async with start_bot(**settings) as app:`` runs the real bot until the block ends."""
+
+    @contextlib.asynccontextmanager
+    async def running(
+        index: IndexSource | None = None, **overrides: Any
+    ) -> AsyncIterator[Application]:
+        settings = bot_settings(**overrides)
+        index = index or LiveIndex(settings.index_path, analyzer)
+        application = build_application(settings, index)
+        stop = asyncio.Event()
+        served = asyncio.create_task(serve(application, settings, stop))
+        # Polling starts right after deleteWebhook; updates sent before the first poll still arrive.
+        ready = "setWebhook" if settings.webhook_url else "deleteWebhook"
+        waiting = asyncio.create_task(fake_api.wait_for(ready))
+        await asyncio.wait([served, waiting], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            stop.set()
+            await served  # start-up failed: raise its error here
+            raise TimeoutError("the bot did not start receiving updates")
+        try:
+            yield application
+        finally:
+            stop.set()
+            await asyncio.wait_for(served, 10)
+
+    return running
+
+
+def copy_corpus(destination: Path, files: int | None = None) -> Path:
+    """The first ``files`` reports (all by default) copied into ``destination``."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for report in sorted(CORPUS.glob("*.txt"))[:files]:
+        shutil.copy(report, destination)
+    return destination
