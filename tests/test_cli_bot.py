@@ -1,0 +1,102 @@
+"""`reports-bot run`, `reports-bot chat` and plain `reports-bot`, as separate processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from fake_bot_api import FakeBotApi
+
+HEBEI = "000_f160c81bd3db8945.txt"
+COMMAND = [sys.executable, "-m", "bot.cli"]
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any REPORTS_BOT_ setting, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
+    env.update({f"REPORTS_BOT_{name.upper()}": value for name, value in settings.items()})
+    env["LANG"] = "C.UTF-8"
+    return env
+
+
+def cli(*args: str, cwd: Path, stdin: str = "", **settings: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*COMMAND, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment(**settings),
+        timeout=60,
+    )
+
+
+def test_run_without_token_exits_with_one_clear_line(tmp_path: Path) -> None:
+    done = cli("run", cwd=tmp_path)
+    assert done.returncode != 0
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert "REPORTS_BOT_TOKEN" in line and "reports-bot chat" in line
+
+
+def test_bad_setting_exits_with_one_line_naming_it(tmp_path: Path) -> None:
+    done = cli("run", cwd=tmp_path, token="1:x", page_size="lots")
+    assert done.returncode != 0
+    (line,) = done.stderr.splitlines()
+    assert "REPORTS_BOT_PAGE_SIZE" in line
+
+
+def test_chat_answers_a_question_from_stdin(tmp_path: Path, corpus_index: Path) -> None:
+    done = cli("chat", cwd=tmp_path, stdin="河北省卫生健康委党组\n", index_path=str(corpus_index))
+    assert done.returncode == 0, done.stderr
+    assert HEBEI in done.stdout and "2020-02-01" in done.stdout
+    assert "【河北省卫生健康委党组】" in done.stdout
+    assert "<b>" not in done.stdout
+
+
+def test_chat_pages_on_empty_line_and_lists_sources(tmp_path: Path, corpus_index: Path) -> None:
+    done = cli(
+        "chat", "--lang", "en", cwd=tmp_path, stdin="党员\n\n/sources\n", index_path=str(corpus_index)
+    )
+    assert "Page 1/2" in done.stdout and "Page 2/2" in done.stdout
+    assert "5 reports:" in done.stdout
+
+
+def test_no_subcommand_without_token_says_so_and_chats(tmp_path: Path, corpus_index: Path) -> None:
+    done = cli(cwd=tmp_path, stdin="河北省卫生健康委党组\n", index_path=str(corpus_index))
+    assert done.returncode == 0, done.stderr
+    assert "no REPORTS_BOT_TOKEN set" in done.stderr
+    assert HEBEI in done.stdout
+
+
+async def test_run_serves_then_stops_cleanly_on_sigterm(
+    tmp_path: Path, corpus_index: Path, fake_api: FakeBotApi
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND,
+        "run",
+        cwd=tmp_path,
+        env=environment(
+            token=fake_api.token,
+            api_base_url=fake_api.base_url,
+            index_path=str(corpus_index),
+            poll_timeout_seconds="1",
+        ),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await fake_api.wait_for("deleteWebhook", timeout=30)
+        fake_api.user_message("河北省卫生健康委党组")
+        (reply,) = await fake_api.wait_for("sendMessage", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert HEBEI in reply.params["text"]
+    assert "answered user=" in log and "stopped" in log
+    assert fake_api.token not in log
