@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,18 @@ class Settings(BaseSettings):
     api_max_retries: int = Field(default=3, ge=0)
     """Retries of a Bot API call that Telegram answered with 429 (after its retry_after)."""
     rate_limit_per_minute: int = Field(default=20, ge=1)
-    allowed_users: set[int] = Field(default_factory=set)
-    allowed_chats: set[int] = Field(default_factory=set)
+    allowed_users: Annotated[set[int], NoDecode] = Field(default_factory=set)
+    allowed_chats: Annotated[set[int], NoDecode] = Field(default_factory=set)
+    """Allow-lists for private deployments, as ``123,456`` or ``[123, 456]``; empty allows all."""
     log_level: str = "INFO"
+
+    @field_validator("allowed_users", "allowed_chats", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept ``123,456`` as well as JSON ``[123, 456]`` from the environment."""
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [item for item in value.split(",") if item.strip()]
+        return value

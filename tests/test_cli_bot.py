@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fake_bot_api import FakeBotApi
+
+from bot.settings import Settings
 
 HEBEI = "000_f160c81bd3db8945.txt"
 COMMAND = [sys.executable, "-m", "bot.cli"]
@@ -48,6 +51,16 @@ def test_bad_setting_exits_with_one_line_naming_it(tmp_path: Path) -> None:
     assert done.returncode != 0
     (line,) = done.stderr.splitlines()
     assert "REPORTS_BOT_PAGE_SIZE" in line
+
+
+@pytest.mark.parametrize(
+    ("value", "ids"), [("", set()), ("42", {42}), ("1, -100200", {1, -100200}), ("[1, 2]", {1, 2})]
+)
+def test_allow_lists_from_environment(monkeypatch, value: str, ids: set[int]) -> None:
+    monkeypatch.setenv("REPORTS_BOT_ALLOWED_USERS", value)
+    monkeypatch.setenv("REPORTS_BOT_ALLOWED_CHATS", value)
+    settings = Settings(_env_file=None)
+    assert settings.allowed_users == settings.allowed_chats == ids
 
 
 def test_chat_answers_a_question_from_stdin(tmp_path: Path, corpus_index: Path) -> None:
