@@ -20,6 +20,7 @@ from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
 from index.evaluation import evaluate, load_questions
+from index.freshness import prepare_index
 from index.models import SearchResult, result_to_dict
 from index.live import LiveIndex
 from index.search import Searcher
@@ -139,16 +140,10 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
-    """The live index, built first (and said so on stderr) when there is none yet."""
+    """The live index, built first when there is none; notes (built, stale) go to stderr."""
     try:
-        return Searcher.open(index_path)
-    except IndexUnavailable as missing:
-        if (index_path / "current").exists():
-            fail(str(missing))
-            return None
-    print(f"no index at {index_path} yet: building it from {settings.corpus_dir}", file=sys.stderr)
-    try:
-        build_index(settings.corpus_dir, index_path)
+        for note in prepare_index(settings.corpus_dir, index_path, rebuild_if_stale=False):
+            print(note, file=sys.stderr)
         return Searcher.open(index_path)
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))

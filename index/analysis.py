@@ -15,7 +15,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 
 import jieba
@@ -43,6 +43,18 @@ def _load_stopwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
+@cache
+def _segmenter() -> jieba.Tokenizer:
+    """jieba with the domain dictionary, loaded once per process (about a second) and shared."""
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for fields in (line.split() for line in _data_text("userdict.txt").splitlines()):
+        if fields:
+            tokenizer.add_word(fields[0], int(fields[1]) if len(fields) > 1 else None)
+    return tokenizer
+
+
 @dataclass(frozen=True)
 class Token:
     """A search term and where it stands in the folded text it came from."""
@@ -53,25 +65,16 @@ class Token:
 
 
 class Analyzer:
-    """Folds and segments text into terms. One instance is shared: jieba's dictionary is loaded once."""
+    """Folds and segments text into terms, the same way for every sentence and every question."""
 
     def __init__(self) -> None:
         self._converter = opencc.OpenCC("t2s")
         self.stopwords = _load_stopwords()
         self._lock = threading.Lock()
 
-    @cached_property
+    @property
     def _jieba(self) -> jieba.Tokenizer:
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        jieba.setLogLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        for line in _data_text("userdict.txt").splitlines():
-            word, _, rest = line.strip().partition(" ")
-            if word:
-                freq = rest.split()[0] if rest.split() else None
-                tokenizer.add_word(word, int(freq) if freq else None)
-        return tokenizer
+        return _segmenter()
 
     def warm_up(self) -> None:
         """Load jieba's dictionary now rather than on the first question."""

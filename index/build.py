@@ -46,14 +46,6 @@ def file_hashes(corpus_dir: Path) -> dict[str, str]:
     }
 
 
-def fingerprint(hashes: dict[str, str]) -> str:
-    """One hash for the whole corpus: changes when any report or the sidecar is added, edited or removed."""
-    digest = hashlib.sha256()
-    for name in sorted(hashes):
-        digest.update(f"{name}\0{hashes[name]}\n".encode())
-    return digest.hexdigest()
-
-
 def sentence_terms(report: Report, sentence: Sentence, analyzer: Analyzer) -> list[str]:
     """The terms a sentence is found by: its own, plus its report title's and its section's, because
     a sentence seldom repeats the place or subject its report is about (吉林, 株洲, 援鄂)."""
@@ -88,7 +80,7 @@ def build_index(
         postings,
         [(report, hashes[report.meta.file]) for report in corpus.reports],
         analyzer.settings,
-        fingerprint(hashes),
+        hashes,
     )
     publish(index_path, build_dir)
     return BuildSummary(

@@ -4,7 +4,8 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
 
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
-        manifest.json                 format version, build time, corpus fingerprint, analyzer, counts
+        manifest.json                 format version, build time, corpus fingerprint and file hashes,
+                                      analyzer settings, counts
         reports.json                  one object per report: metadata, content hash, sentence id range
         sentences.sqlite              table ``sentences``: the displayed sentences, by sentence id
         terms.npy                     sorted terms (numpy unicode array)
@@ -17,6 +18,7 @@ The manifest is written last, so a build folder without one is unfinished and ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -135,6 +137,14 @@ class StoredIndex:
         self._db.close()
 
 
+def fingerprint(corpus_files: dict[str, str]) -> str:
+    """One hash for the whole corpus: it changes when any file is added, edited or removed."""
+    digest = hashlib.sha256()
+    for name in sorted(corpus_files):
+        digest.update(f"{name}\0{corpus_files[name]}\n".encode())
+    return digest.hexdigest()
+
+
 def _meta_from_json(fields: dict[str, Any]) -> ReportMeta:
     """JSON has no tuples: turn lists back into the tuples the dataclass holds."""
     return ReportMeta(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
@@ -145,11 +155,12 @@ def write_build(
     postings: Postings,
     reports: list[tuple[Report, str]],
     analyzer: dict[str, object],
-    corpus_fingerprint: str,
+    corpus_files: dict[str, str],
 ) -> Path:
     """Write a complete build folder beside the live one and return it; ``publish`` makes it live.
 
-    ``reports`` pairs each report with the sha256 of its file's bytes."""
+    ``reports`` pairs each report with the sha256 of its file's bytes; ``corpus_files`` has the
+    sha256 of every file in the corpus folder, read or not, so a later start can tell what changed."""
     built_at = datetime.now(timezone.utc)
     build_dir = index_path / "builds" / f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     build_dir.mkdir(parents=True)
@@ -167,7 +178,8 @@ def write_build(
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": built_at.isoformat(timespec="seconds"),
-        "corpus_fingerprint": corpus_fingerprint,
+        "corpus_fingerprint": fingerprint(corpus_files),
+        "corpus_files": corpus_files,
         "analyzer": analyzer,
         "avgdl": postings.avgdl,
         "counts": {

@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import build_postings, top_k
+from index.bm25 import Postings, build_postings, top_k
 
 
-def engine_scores(documents: list[list[str]], query: list[str]) -> np.ndarray:
-    """Score every document with the inverted index, zero where no query term occurs."""
-    postings = build_postings(documents)
+def dense_scores(postings: Postings, query: list[str]) -> np.ndarray:
+    """Score every sentence through the inverted index, zero where no query term occurs."""
     counts = Counter(query)
     weighted = [
         (term_id, float(counts[term]))
@@ -22,9 +21,13 @@ def engine_scores(documents: list[list[str]], query: list[str]) -> np.ndarray:
         if term_id is not None
     ]
     candidates, scores = postings.score(weighted)
-    dense = np.zeros(len(documents))
+    dense = np.zeros(postings.sentence_count)
     dense[candidates] = scores
     return dense
+
+
+def engine_scores(documents: list[list[str]], query: list[str]) -> np.ndarray:
+    return dense_scores(build_postings(documents), query)
 
 
 def random_corpus(seed: int, documents: int, vocabulary: int) -> list[list[str]]:

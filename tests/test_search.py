@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from rank_bm25 import BM25Okapi
+from test_bm25 import dense_scores
 
 from index.analysis import Analyzer
 from index.build import build_index, sentence_terms
@@ -123,3 +126,19 @@ def test_an_index_from_another_analysis_is_refused(corpus_index: Path) -> None:
 
     with pytest.raises(IndexUnavailable, match="analyzer"):
         Searcher.open(corpus_index, OtherAnalyzer())
+
+
+def test_scores_equal_rank_bm25_over_the_five_reports(searcher: Searcher) -> None:
+    """The engine against BM25Okapi.get_scores on the very tokens the index was built from."""
+    documents = [
+        sentence_terms(report, sentence, searcher.analyzer)
+        for report in load_corpus(CORPUS).reports
+        for sentence in report.sentences
+    ]
+    reference = BM25Okapi(documents)
+    postings = searcher._stored.postings
+    for question in ["河北到1月底一共报告了多少确诊病例", "黨員志願者在核酸採樣點", "疫苗 接种", "癌"]:
+        query = searcher.analyzer.terms(question)
+        np.testing.assert_allclose(
+            dense_scores(searcher._stored.postings, query), reference.get_scores(query), atol=1e-9
+        )

@@ -27,7 +27,7 @@ def make_report(name: str, texts: list[str]) -> Report:
 
 def build(index_path: Path, reports: list[Report]) -> Path:
     postings = build_postings([list(s.text) for r in reports for s in r.sentences])
-    build_dir = write_build(index_path, postings, [(r, "sha") for r in reports], ANALYZER, "fp")
+    build_dir = write_build(index_path, postings, [(r, "sha") for r in reports], ANALYZER, {"a.txt": "sha"})
     publish(index_path, build_dir)
     return build_dir
 

@@ -1,0 +1,74 @@
+"""Is the index still a picture of the corpus folder? Which reports were added, changed or removed?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.analysis import Analyzer
+from index.build import build_index, file_hashes
+from index.storage import IndexUnavailable, fingerprint, open_live
+
+
+@dataclass(frozen=True)
+class CorpusChanges:
+    """Files of the corpus folder that differ from what the index was built from."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        parts = [
+            f"{label}: {', '.join(names)}"
+            for label, names in (("added", self.added), ("changed", self.changed),
+                                 ("removed", self.removed))
+            if names
+        ]
+        return "; ".join(parts) or "no changes"
+
+
+def corpus_changes(corpus_dir: Path, manifest: dict[str, object]) -> CorpusChanges:
+    """Compare the corpus folder now with the file hashes an index manifest recorded."""
+    now = file_hashes(corpus_dir)
+    built = manifest.get("corpus_files")
+    if not isinstance(built, dict):
+        built = {}
+    if fingerprint(now) == manifest.get("corpus_fingerprint"):
+        return CorpusChanges((), (), ())
+    return CorpusChanges(
+        added=tuple(sorted(set(now) - set(built))),
+        changed=tuple(sorted(n for n in set(now) & set(built) if now[n] != built[n])),
+        removed=tuple(sorted(set(built) - set(now))),
+    )
+
+
+def prepare_index(
+    corpus_dir: Path, index_path: Path, rebuild_if_stale: bool, analyzer: Analyzer | None = None
+) -> list[str]:
+    """Make sure there is an index to serve: build it when there is none, and when the corpus has
+    changed since the build either rebuild it or just say so. Returns what happened, for the log.
+
+    Raises IndexUnavailable, CorpusError or EmptyCorpus when no index can be had at all."""
+    notes: list[str] = []
+    try:
+        stored = open_live(index_path, (analyzer or Analyzer()).settings)
+    except IndexUnavailable:
+        if (index_path / "current").exists():
+            raise
+        notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
+        build_index(corpus_dir, index_path, analyzer)
+        return notes
+    changes = corpus_changes(corpus_dir, stored.manifest)
+    stored.close()
+    if not changes:
+        return notes
+    if not rebuild_if_stale:
+        notes.append(f"the index is stale ({changes.describe()}): run `reports-bot index`")
+        return notes
+    notes.append(f"the corpus changed since the index was built ({changes.describe()}): rebuilding")
+    build_index(corpus_dir, index_path, analyzer)
+    return notes

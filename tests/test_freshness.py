@@ -1,0 +1,73 @@
+"""Telling a stale index from a fresh one, and rebuilding before serving when asked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from index.build import build_index
+from index.freshness import corpus_changes, prepare_index
+from index.storage import live_build, open_live
+from index.analysis import Analyzer
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def copy_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    return corpus
+
+
+def manifest(index_path: Path) -> dict[str, object]:
+    return open_live(index_path, Analyzer().settings).manifest
+
+
+def test_a_fresh_index_has_no_changes(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix")
+    assert not corpus_changes(corpus, manifest(tmp_path / "ix"))
+
+
+def test_added_changed_and_removed_reports_are_named(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix")
+    (corpus / "new" ).mkdir()
+    (corpus / "new" / "extra.md").write_text("新报告\n\n这是一篇新报告。\n", "utf-8")
+    with open(corpus / "000_f160c81bd3db8945.txt", "a", encoding="utf-8") as report:
+        report.write("\n补充一句。\n")
+    (corpus / "003_99b2eed65f7f11de.txt").unlink()
+    (corpus / "metadata.toml").write_text('["001_a31383f84a783488.txt"]\ntitle = "吉林"\n', "utf-8")
+    changes = corpus_changes(corpus, manifest(tmp_path / "ix"))
+    assert changes.added == ("metadata.toml", "new/extra.md")
+    assert changes.changed == ("000_f160c81bd3db8945.txt",)
+    assert changes.removed == ("003_99b2eed65f7f11de.txt",)
+    assert changes.describe() == (
+        "added: metadata.toml, new/extra.md; changed: 000_f160c81bd3db8945.txt; "
+        "removed: 003_99b2eed65f7f11de.txt"
+    )
+
+
+def test_prepare_builds_a_missing_index(tmp_path: Path) -> None:
+    notes = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=False)
+    assert notes == [f"no index at {tmp_path / 'ix'} yet: building it from {CORPUS}"]
+    assert live_build(tmp_path / "ix").is_dir()
+
+
+def test_prepare_reports_or_rebuilds_a_stale_index(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix")
+    before = live_build(tmp_path / "ix")
+    (corpus / "002_7e09391dc468c881.txt").unlink()
+
+    notes = prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=False)
+    assert notes == [
+        "the index is stale (removed: 002_7e09391dc468c881.txt): run `reports-bot index`"
+    ]
+    assert live_build(tmp_path / "ix") == before
+
+    notes = prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=True)
+    assert "rebuilding" in notes[0]
+    assert live_build(tmp_path / "ix") != before
+    assert prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=True) == []
+    assert open_live(tmp_path / "ix", Analyzer().settings).info.reports == 4
