@@ -62,8 +62,11 @@ def prepare_index(
         notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
         build_index(corpus_dir, index_path, analyzer)
         return notes
-    changes = corpus_changes(corpus_dir, stored.manifest)
     stored.close()
+    if not corpus_dir.is_dir():
+        notes.append(f"corpus folder {corpus_dir} not found: serving the index as it was built")
+        return notes
+    changes = corpus_changes(corpus_dir, stored.manifest)
     if not changes:
         return notes
     if not rebuild_if_stale:

@@ -71,3 +71,9 @@ def test_prepare_reports_or_rebuilds_a_stale_index(tmp_path: Path) -> None:
     assert live_build(tmp_path / "ix") != before
     assert prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=True) == []
     assert open_live(tmp_path / "ix", Analyzer().settings).info.reports == 4
+
+
+def test_an_index_without_its_corpus_folder_is_served_as_built(tmp_path: Path) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    notes = prepare_index(tmp_path / "gone", tmp_path / "ix", rebuild_if_stale=True)
+    assert notes == [f"corpus folder {tmp_path / 'gone'} not found: serving the index as it was built"]
