@@ -1,7 +1,8 @@
 """Pure functions from what `index/` returns to message text: Telegram HTML or plain terminal text.
 
 Every piece of report or user text is escaped. Shortening to fit Telegram's 4096-character limit
-happens on the plain text before any markup is added, so a cut never lands inside a tag or an entity.
+happens on the plain text before any markup is added, so a cut never lands inside a tag or an
+entity.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit for one message, in UTF-16 code units."""
 
 MAX_TITLE_LENGTH = 120
+MAX_MISSING_LENGTH = 300
+"""Characters of the not-found words listed above an answer: a long question can miss thousands."""
 ELLIPSIS = "…"
 
 _CONTEXT_LIMITS: tuple[int | None, ...] = (None, 150, 60, 20, 0)
@@ -75,7 +78,7 @@ def render_page(
     markup: Markup = HTML,
     query_cut_at: int | None = None,
 ) -> str:
-    """One page of an answer: notices, then each hit with context and citation, then the page number.
+    """One page of an answer: notices, then each hit with context and citation, then the page.
 
     Context is shortened first, then the sentences themselves, until the page fits one message.
     """
@@ -84,7 +87,8 @@ def render_page(
         header.append(markup.escape(text("query_cut", lang, limit=query_cut_at)))
     if result.missing:
         separator = "、" if lang == "zh" else ", "
-        header.append(markup.escape(text("missing", lang, terms=separator.join(result.missing))))
+        terms = clip(separator.join(result.missing), MAX_MISSING_LENGTH)
+        header.append(markup.escape(text("missing", lang, terms=terms)))
     if not result.hits:
         return "\n\n".join([*header, markup.escape(text("no_results", lang))])
 
@@ -116,20 +120,24 @@ def render_passage(hit: Hit, passage: str, lang: Lang, *, markup: Markup = HTML)
 
 
 def render_sources(reports: Sequence[ReportSummary], lang: Lang, *, markup: Markup = HTML) -> str:
-    """Every report: title, then date with provenance, sentence count and file."""
-    lines = [markup.escape(text("sources_header", lang, count=len(reports)))]
+    """Each report that fits one message: title, date with provenance, sentence count, file."""
+    header = markup.escape(text("sources_header", lang, count=len(reports)))
+    blocks = [header]
     for number, report in enumerate(reports, start=1):
         meta = report.meta
         provenance = text(f"provenance_{meta.date_provenance}", lang)
         date = format_date(meta, lang)
         if meta.date_provenance != "unknown":
             date += text("date_provenance", lang, provenance=provenance)
-        facts = " · ".join(
-            (date, text("sentence_count", lang, count=report.sentences), meta.file)
-        )
+        facts = " · ".join((date, text("sentence_count", lang, count=report.sentences), meta.file))
         title = markup.bold(markup.escape(_title(meta, lang)))
-        lines.append(f"{number}. {title}\n{markup.escape(facts)}")
-    return "\n\n".join(lines)
+        block = f"{number}. {title}\n{markup.escape(facts)}"
+        more = markup.escape(text("sources_more", lang, count=len(reports) - number + 1))
+        if message_length("\n\n".join([*blocks, block, more])) > MAX_MESSAGE_LENGTH:
+            blocks.append(more)
+            break
+        blocks.append(block)
+    return "\n\n".join(blocks)
 
 
 def render_about(info: IndexInfo, lang: Lang, *, markup: Markup = HTML) -> str:
