@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -160,7 +161,9 @@ def mark_damage(text: str) -> tuple[str, int]:
     return "".join(out), runs
 
 
-def _damaged_end(text: str, pos: int, foreign, readings: Counter) -> int | None:
+def _damaged_end(
+    text: str, pos: int, foreign: Callable[[str], bool], readings: Counter
+) -> int | None:
     """Where the damaged run that starts with the ``?`` just before ``pos`` ends, or None when
     that ``?`` is a real question mark."""
     end = None
@@ -186,7 +189,8 @@ def _damaged_end(text: str, pos: int, foreign, readings: Counter) -> int | None:
 def _gloss_readings(text: str) -> Counter:
     """How often each (character, reading) gloss pair occurs: a report glosses a character the
     same way throughout, so a pair seen once whose reading belongs to another character is noise."""
-    return Counter((m.group()[0], m.group(1)) for m in re.finditer(rf"[{CJK}]\(([{_PINYIN}]+)\)", text))
+    pairs = re.finditer(rf"[{CJK}][(（]([{_PINYIN}]+)[)）]", text)
+    return Counter((m.group()[0], m.group(1)) for m in pairs)
 
 
 @cache
@@ -194,7 +198,7 @@ def _converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
-def _foreign_test(text: str):
+def _foreign_test(text: str) -> Callable[[str], bool]:
     """A test for characters of the other script: Simplified-only ones in a Traditional report,
     Traditional-only ones in a Simplified report."""
     hans = "".join(re.findall(rf"[{CJK}]", text))
@@ -241,7 +245,7 @@ def paragraphs(lines: list[str]) -> list[_Draft]:
         if drafts and not blanks and not broken and _open(drafts[-1].text):
             drafts[-1].text = _join(drafts[-1].text, line)
         else:
-            block = drafts[-1].block + (1 if blanks or not drafts else 0) if drafts else 0
+            block = drafts[-1].block + (1 if blanks else 0) if drafts else 0
             drafts.append(_Draft(line, block, blanks if drafts else 0))
         blanks, broken = 0, False
     return drafts

@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from index.corpus import load_corpus
-from index.errors import CorpusError
+from index.errors import CorpusError, UnreadableFile
 from index.reading import decode, discover
-from index.errors import UnreadableFile
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
