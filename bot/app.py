@@ -63,7 +63,8 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
     application.add_handler(CommandHandler("about", handlers.about))
     application.add_handler(CommandHandler("search", handlers.search_command))
 
-    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    # Text the user sent through inline mode is a passage being shared, not a question.
+    new_text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & ~filters.VIA_BOT
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & new_text, handlers.private_question))
     application.add_handler(
@@ -97,7 +98,7 @@ async def register_commands(application: Application) -> None:
 
 
 async def serve(application: Application, settings: Settings, stop: asyncio.Event) -> None:
-    """Run the bot until ``stop`` is set: webhook if REPORTS_BOT_WEBHOOK_URL is set, else polling."""
+    """Run the bot until ``stop`` is set: by webhook if a webhook URL is set, else by polling."""
     async with application:
         await register_commands(application)
         await application.start()
@@ -110,7 +111,9 @@ async def serve(application: Application, settings: Settings, stop: asyncio.Even
                     port=settings.webhook_port,
                     url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
                     webhook_url=settings.webhook_url,
-                    secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                    secret_token=secret.get_secret_value()
+                    if secret
+                    else secrets.token_urlsafe(32),
                     allowed_updates=Update.ALL_TYPES,
                     bootstrap_retries=BOOTSTRAP_RETRIES,
                 )

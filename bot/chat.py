@@ -12,7 +12,9 @@ from bot.strings import Lang, text
 from index.models import SearchResult
 
 
-def chat(settings: Settings, index: IndexSource, lang: Lang, stdin: TextIO, stdout: TextIO) -> None:
+def chat(
+    settings: Settings, index: IndexSource, lang: Lang, stdin: TextIO, stdout: TextIO
+) -> None:
     """Answer each line of ``stdin`` like the bot would; an empty line shows the next page."""
     interactive = stdin.isatty()
     if interactive:

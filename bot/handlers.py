@@ -118,7 +118,9 @@ async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) ->
     if not isinstance(update, Update) or not (settings.allowed_users or settings.allowed_chats):
         return
     user, chat = update.effective_user, update.effective_chat
-    if (user and user.id in settings.allowed_users) or (chat and chat.id in settings.allowed_chats):
+    if (user and user.id in settings.allowed_users) or (
+        chat and chat.id in settings.allowed_chats
+    ):
         return
     refusal = text("not_allowed", _lang(update))
     if update.callback_query:
@@ -166,7 +168,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Lists the reports: title, date with provenance, sentence count, file."""
     searcher = _services(context).index.current()
-    await update.effective_message.reply_html(render.render_sources(searcher.reports, _lang(update)))
+    await update.effective_message.reply_html(
+        render.render_sources(searcher.reports, _lang(update))
+    )
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -290,11 +294,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     lang = _lang(update)
     data = query.data or ""
-    if data.startswith(EXAMPLE_PREFIX):
+    example = data.removeprefix(EXAMPLE_PREFIX)
+    if data.startswith(EXAMPLE_PREFIX) and example.isdigit():
         # CallbackQueries need to be answered, even if no notification to the user is needed.
         await query.answer()
         examples = EXAMPLE_QUESTIONS[lang]
-        await _answer(update, context, examples[int(data[2:]) % len(examples)])
+        await _answer(update, context, examples[int(example) % len(examples)])
         return
     services = _services(context)
     pressed = parse_button(data)

@@ -17,7 +17,7 @@ _KIND_PREFIX: dict[ButtonKind, str] = {"page": "p", "passage": "x"}
 
 @dataclass(frozen=True)
 class StoredAnswer:
-    """One answered question: its result, the passage of every hit, and whether it was cut short."""
+    """One answered question: its result, the passage of each hit, whether it was cut short."""
 
     result: SearchResult
     passages: tuple[str, ...]

@@ -59,11 +59,11 @@ _STRINGS: dict[str, dict[Lang, str]] = {
         "In any chat: type @{username} question to quote the reports inline.",
     },
     "sources_header": {"zh": "共 {count} 份报告：", "en": "{count} reports:"},
+    "sources_more": {"zh": "……另有 {count} 份未列出。", "en": "… and {count} more."},
     "sentence_count": {"zh": "{count} 句", "en": "{count} sentences"},
     "about": {
         "zh": "索引：{reports} 份报告，{sentences} 个句子，{terms} 个词项。\n构建时间：{built_at}",
-        "en": "Index: {reports} reports, {sentences} sentences, {terms} terms.\n"
-        "Built: {built_at}",
+        "en": "Index: {reports} reports, {sentences} sentences, {terms} terms.\nBuilt: {built_at}",
     },
     "missing": {"zh": "未找到: {terms}", "en": "Not found: {terms}"},
     "no_results": {
@@ -129,7 +129,7 @@ _STRINGS: dict[str, dict[Lang, str]] = {
 
 
 def language_of(language_code: str | None) -> Lang:
-    """English for users whose Telegram language is English, Simplified Chinese for everyone else."""
+    """English for users whose Telegram language is English, Simplified Chinese for the rest."""
     return "en" if language_code and language_code.lower().startswith("en") else "zh"
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the bot's tests: a real index, the fake Bot API, and the real bot running against it."""
+"""Fixtures for the bot's tests: a real index, the fake Bot API, the real bot running on them."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def start_bot(
         application = build_application(settings, index)
         stop = asyncio.Event()
         served = asyncio.create_task(serve(application, settings, stop))
-        # Polling starts right after deleteWebhook; updates sent before the first poll still arrive.
+        # Polling starts right after deleteWebhook; updates sent before the first poll still come.
         ready = "setWebhook" if settings.webhook_url else "deleteWebhook"
         waiting = asyncio.create_task(fake_api.wait_for(ready))
         await asyncio.wait([served, waiting], timeout=10, return_when=asyncio.FIRST_COMPLETED)

@@ -117,7 +117,9 @@ def text_entities(text: str) -> list[dict[str, Any]]:
 class FakeBotApi:
     """The fake server: start it, point a bot at ``base_url``, script users, inspect ``calls``."""
 
-    def __init__(self, token: str | None = "123456:TEST-token", username: str = "reports_test_bot"):
+    def __init__(
+        self, token: str | None = "123456:TEST-token", username: str = "reports_test_bot"
+    ):
         self.token = token
         """The only token accepted; None accepts any."""
         self.username = username

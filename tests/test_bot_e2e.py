@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import httpx
-import pytest
 from bot_fixtures import copy_corpus
 from fake_bot_api import Call, FakeBotApi
 
@@ -35,7 +33,9 @@ async def ask(
     chat = user_id if chat_id is None else chat_id
     seen = len(replies(api, chat))
     api.user_message(question, user_id=user_id, chat_id=chat_id, **kw)
-    found = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] == chat, count=seen + 1)
+    found = await api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == chat, count=seen + 1
+    )
     return found[seen]
 
 
@@ -93,7 +93,9 @@ async def test_passage_button_sends_the_paragraph_with_citation(start_bot, fake_
 
 
 async def ask_nothing_and_wait(api: FakeBotApi, chat_id: int, after: int) -> Call:
-    found = await api.wait_for("sendMessage", lambda c: c.params["chat_id"] == chat_id, count=after + 1)
+    found = await api.wait_for(
+        "sendMessage", lambda c: c.params["chat_id"] == chat_id, count=after + 1
+    )
     return found[after]
 
 
@@ -156,7 +158,9 @@ async def test_group_answers_only_search_mentions_and_replies(start_bot, fake_ap
     assert HEBEI in mentioned.params["text"]
     assert SHANGHAI in replied.params["text"]
     assert usage.params["text"].startswith("用法")
-    assert searched.params["reply_parameters"]["message_id"] > 0, "group answers quote the question"
+    assert searched.params["reply_parameters"]["message_id"] > 0, (
+        "group answers quote the question"
+    )
 
 
 async def test_flooding_user_is_limited_while_another_is_served(start_bot, fake_api) -> None:
@@ -193,7 +197,10 @@ async def test_5xx_on_set_my_commands_at_startup_is_survived(start_bot, fake_api
 async def test_commands_menu_registered_in_both_languages(start_bot, fake_api) -> None:
     async with start_bot():
         calls = await fake_api.wait_for("setMyCommands", count=2)
-    names = {c.params.get("language_code"): [cmd["command"] for cmd in c.params["commands"]] for c in calls}
+    names = {
+        c.params.get("language_code"): [cmd["command"] for cmd in c.params["commands"]]
+        for c in calls
+    }
     assert names[None] == names["en"] == ["start", "help", "search", "sources", "about"]
 
 
@@ -241,7 +248,9 @@ async def test_webhook_mode_checks_the_secret_token(start_bot, fake_api, unused_
             },
         }
         async with httpx.AsyncClient() as client:
-            forged = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
+            forged = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
+            )
             genuine = await client.post(
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
             )
@@ -253,11 +262,29 @@ async def test_webhook_mode_checks_the_secret_token(start_bot, fake_api, unused_
 
 
 async def test_non_text_messages_get_a_hint(start_bot, fake_api) -> None:
-    sticker = {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular",
-                           "width": 1, "height": 1, "is_animated": False, "is_video": False}}
+    sticker = {
+        "sticker": {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        }
+    }
     async with start_bot():
         reply = await ask(fake_api, None, extra=sticker)
     assert reply.params["text"] == "我只能读文字，请用文字提问。"
+
+
+async def test_passages_shared_through_inline_mode_are_not_questions(start_bot, fake_api) -> None:
+    via_bot = {"via_bot": fake_api.bot_user}
+    async with start_bot():
+        fake_api.user_message("党员先锋模范作用", extra=via_bot)
+        reply = await ask(fake_api, "/about")
+    assert len(replies(fake_api, USER)) == 1
+    assert reply.params["text"].startswith("索引")
 
 
 async def test_long_questions_are_cut_with_a_notice(start_bot, fake_api) -> None:

@@ -73,7 +73,12 @@ def test_chat_answers_a_question_from_stdin(tmp_path: Path, corpus_index: Path) 
 
 def test_chat_pages_on_empty_line_and_lists_sources(tmp_path: Path, corpus_index: Path) -> None:
     done = cli(
-        "chat", "--lang", "en", cwd=tmp_path, stdin="党员\n\n/sources\n", index_path=str(corpus_index)
+        "chat",
+        "--lang",
+        "en",
+        cwd=tmp_path,
+        stdin="党员\n\n/sources\n",
+        index_path=str(corpus_index),
     )
     assert "Page 1/2" in done.stdout and "Page 2/2" in done.stdout
     assert "5 reports:" in done.stdout

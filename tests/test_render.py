@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.render import MAX_MESSAGE_LENGTH, PLAIN, message_length
-from bot.strings import COMMANDS, EXAMPLE_QUESTIONS, _STRINGS, language_of, text
+from bot.strings import _STRINGS, COMMANDS, EXAMPLE_QUESTIONS, language_of, text
 from index.models import Hit, IndexInfo, ReportMeta, ReportSummary, SearchResult, Sentence
 
 META = ReportMeta(
@@ -192,7 +192,9 @@ def test_passage_bolds_its_sentence_and_fits() -> None:
     message = render.render_passage(hit, passage, "zh")
     assert message_length(message) <= MAX_MESSAGE_LENGTH
     assert "<b>目标句。</b>" in message
-    assert message.endswith("<i>河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt</i>")
+    assert message.endswith(
+        "<i>河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt</i>"
+    )
     visible_text(message)
 
 
@@ -225,6 +227,15 @@ def test_sources_list_titles_dates_with_provenance_counts_and_files() -> None:
     assert "c. 2021-09 (inferred) · 7 sentences · b.txt" in en
 
 
+def test_sources_that_do_not_fit_say_how_many_are_left_out() -> None:
+    reports = [ReportSummary(META, n) for n in range(200)]
+    message = render.render_sources(reports, "zh")
+    assert message_length(message) <= MAX_MESSAGE_LENGTH
+    listed = message.count("000_hebei.txt")
+    assert 0 < listed < 200
+    assert message.endswith(f"……另有 {200 - listed} 份未列出。")
+
+
 def test_about_shows_index_facts() -> None:
     info = IndexInfo("2024-05-01T10:00:00Z", 5, 321, 4000, 1)
     assert render.render_about(info, "zh") == (
@@ -235,7 +246,14 @@ def test_about_shows_index_facts() -> None:
 
 @pytest.mark.parametrize(
     ("code", "lang"),
-    [("en", "en"), ("en-GB", "en"), ("zh-hans", "zh"), ("zh-hant", "zh"), ("ru", "zh"), (None, "zh")],
+    [
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("zh-hans", "zh"),
+        ("zh-hant", "zh"),
+        ("ru", "zh"),
+        (None, "zh"),
+    ],
 )
 def test_language_follows_telegram_language(code, lang) -> None:
     assert language_of(code) == lang
