@@ -246,16 +246,22 @@ def live_build(index_path: Path) -> Path:
         raise IndexUnavailable(f"the index at {index_path} is unreadable: {error}") from None
 
 
+def _open_settled(index_path: Path, attempts: int = 5) -> StoredIndex:
+    """Open the live build; if a rebuild swapped it (and removed it) while it was being opened,
+    open the new one instead."""
+    for _ in range(attempts):
+        build_dir = live_build(index_path)
+        try:
+            return StoredIndex(build_dir)
+        except IndexUnavailable:
+            if live_build(index_path) == build_dir:
+                raise
+    raise IndexUnavailable(f"the index at {index_path} kept changing while it was being opened")
+
+
 def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
     """Open the live build, refusing one made by another analysis (its terms would not match)."""
-    build_dir = live_build(index_path)
-    try:
-        stored = StoredIndex(build_dir)
-    except IndexUnavailable:
-        if live_build(index_path) == build_dir:
-            raise
-        # A rebuild swapped in a new build (and removed this one) while it was being opened.
-        stored = StoredIndex(live_build(index_path))
+    stored = _open_settled(index_path)
     if stored.manifest.get("analyzer") != analyzer:
         stored.close()
         raise IndexUnavailable(

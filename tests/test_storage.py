@@ -114,7 +114,7 @@ def test_readers_during_rebuilds_see_the_old_or_the_new_index(tmp_path: Path) ->
         reader.join()
     assert [errors for _, errors in outcomes] == [[], []]
     seen = set().union(*(seen for seen, _ in outcomes))
-    assert seen == {1, 2}
+    assert seen and seen <= {1, 2}
 
 
 def test_old_builds_are_cleaned_up(tmp_path: Path) -> None:
