@@ -43,15 +43,16 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 
 def read_report(name: str, data: bytes, override: Override | None = None) -> Report:
     """One report from its name under the corpus folder and its raw bytes.
-    Raises UnreadableFile (its message is the warning) for an empty, binary or undecodable file."""
+    Raises UnreadableFile (its message is the warning) for an empty, oversized, binary or
+    undecodable file, and for one with no sentence (only page furniture): it could answer nothing."""
     document = clean(decode(name, data), markdown=name.lower().endswith(".md"))
     meta = extract(name, document)
     if override is not None:
         meta = _apply(meta, override)
     parts = split(name, document)
-    warnings = []
     if not parts.sentences:
-        warnings.append(f"{name}: no sentences found; is it a report?")
+        raise UnreadableFile(f"{name}: skipped, no sentences found in it; is it a report?")
+    warnings = []
     if document.damaged:
         warnings.append(
             f"{name}: {document.damaged} run(s) of characters damaged by a bad encoding round-trip, "

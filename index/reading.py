@@ -21,6 +21,9 @@ _BOMS = (
 # Tried in this order by the detector: the encodings Chinese reports are really saved in.
 _CANDIDATES = ["utf_8", "gb18030", "big5", "utf_16"]
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+MAX_REPORT_BYTES = 8 * 1024 * 1024
+"""A report is a web page's text, tens of kilobytes; a larger file is a dump or an export, and
+reading it would hold up the whole build (cleaning and segmenting take about a second per MB)."""
 
 
 def discover(corpus_dir: Path) -> list[Path]:
@@ -47,6 +50,11 @@ def decode(name: str, data: bytes) -> str:
     """The text of one file. A BOM decides outright; otherwise strict UTF-8, then charset-normalizer
     among the encodings Chinese text is found in. Raises UnreadableFile for empty, binary or
     undecodable files, so the caller can warn and go on with the others."""
+    if len(data) > MAX_REPORT_BYTES:
+        raise UnreadableFile(
+            f"{name}: skipped, it is {len(data) / 2**20:.0f} MB, more than a report can be "
+            f"({MAX_REPORT_BYTES // 2**20} MB); split it into one file per report"
+        )
     if not data.strip():
         raise UnreadableFile(f"{name}: skipped, the file is empty")
     for bom, encoding in _BOMS:
