@@ -238,14 +238,13 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def open_live_index(settings: Settings) -> LiveIndex | None:
-    """The index for a long session, following rebuilds; built first when there is none yet."""
-    searcher = open_or_build(settings.index_path, settings)
-    if searcher is None:
-        return None
-    searcher.close()
+    """The index for a long session, following rebuilds; built first when there is none yet, and
+    rebuilt first when the reports changed since it was built."""
     try:
+        for note in prepare_index(settings.corpus_dir, settings.index_path, rebuild_if_stale=True):
+            print(note, file=sys.stderr)
         return LiveIndex(settings.index_path)
-    except IndexUnavailable as error:
+    except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
         return None
 
@@ -270,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = "; ".join(
             f"REPORTS_BOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
         )
-        return fail(f"bad setting: {problems}")
+        return fail(f"bad setting: {problems} (set it in the environment or .env; "
+                    "`reports-bot chat` needs no token)")
     command: Command | None = getattr(args, "handler", None)
     if command is None:
         # The main job: the bot when there is a token, otherwise the same answers in the terminal.

@@ -23,6 +23,7 @@ class LiveIndex:
         self._analyzer = analyzer or Analyzer()
         self._searcher = Searcher.open(index_path, self._analyzer)
         self._refused: Path | None = None
+        self._analyzer.warm_up()  # so that the first question does not wait for jieba
 
     def current(self) -> Searcher:
         """The searcher for the live build; costs one readlink when nothing changed."""
