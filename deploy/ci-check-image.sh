@@ -26,6 +26,7 @@ cleanup() {
     for c in "${CONTAINERS[@]}"; do podman rm -f -t 2 "$c" >/dev/null 2>&1 || true; done
     if [[ -n ${FAKE_PID:-} ]]; then kill "$FAKE_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
+    if ((${#TIMINGS[@]})); then echo "== timings"; printf '%s\n' "${TIMINGS[@]}"; fi
 }
 trap cleanup EXIT
 
@@ -35,6 +36,7 @@ step_end() {
     local secs
     secs=$(awk -v a="$STEP_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     TIMINGS+=("$(printf '%-34s %7ss' "$STEP_NAME" "$secs")")
+    echo "   ($secs s)"
 }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -169,8 +171,5 @@ step_start "bot answers via fake Bot API"
 "$PYTHON" tests/container/check_bot.py "$IMAGE" || fail "the bot container"
 step_end
 
-echo
-echo "== timings"
-printf '%s\n' "${TIMINGS[@]}"
 echo "image size: $((SIZE / 1000000)) MB"
 echo "OK: image $IMAGE passed all checks"

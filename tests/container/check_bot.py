@@ -99,15 +99,19 @@ def start_bot(image: str, api: FakeApi, name: str, *extra: str) -> None:
     )  # fmt: skip
 
 
-def ask(api: FakeApi, name: str, question: str, expected_file: str, timeout: float) -> float:
-    """Wait for the bot to poll, ask, wait for a cited answer; return when it came (monotonic)."""
-    wait_for("the bot to poll getUpdates", lambda: api.calls("getUpdates"), timeout)
+def ask(api: FakeApi, question: str) -> int:
+    """Queue a question (before the bot starts: it must pick up what waited); return a marker."""
     since = len(api.calls("sendMessage"))
     api.say(question)
-    answered = wait_for(f"an answer citing {expected_file}",
-                        lambda: answer_in(api, since, expected_file), timeout)  # fmt: skip
-    log(f"answer: {answer_in(api, since, expected_file)[:120]!r}")
-    return answered
+    return since
+
+
+def answered(api: FakeApi, since: int, expected_file: str, timeout: float) -> float:
+    """Wait for an answer citing ``expected_file`` with a date; return when it came (monotonic)."""
+    at = wait_for(f"an answer citing {expected_file}",
+                  lambda: answer_in(api, since, expected_file), timeout)  # fmt: skip
+    log(f"answer: {answer_in(api, since, expected_file)[:100]!r}")
+    return at
 
 
 def memory_mb(name: str) -> float:
@@ -136,10 +140,11 @@ def main(image: str) -> int:
     scratch = Path(tempfile.mkdtemp())
     try:
         # 1. The image as built: start-to-first-answer, checks on the running container, memory.
+        since = ask(api, QUESTION)
         started = time.monotonic()
         start_bot(image, api, names[0])
-        answered = ask(api, names[0], QUESTION, EXPECTED_FILE, timeout=90)
-        log(f"start to first answer: {answered - started:.1f}s")
+        answer_at = answered(api, since, EXPECTED_FILE, timeout=90)
+        log(f"start to first answer: {answer_at - started:.1f}s")
         check_running(names[0])
         time.sleep(3)  # let the answer's garbage settle before reading idle memory
         log(f"idle memory after one answer: {memory_mb(names[0]):.0f} MB")
@@ -152,10 +157,11 @@ def main(image: str) -> int:
         removed = sorted(corpus.iterdir())[0]
         removed.unlink()
         podman("volume", "rm", "-f", INDEX_VOLUME, check=False)
+        since = ask(api, QUESTION)
         start_bot(image, api, names[1],
                   "-v", f"{corpus}:/srv/reports-bot/corpus:ro",
                   "-v", f"{INDEX_VOLUME}:/srv/reports-bot/index")  # fmt: skip
-        ask(api, names[1], QUESTION, EXPECTED_FILE, timeout=120)
+        answered(api, since, EXPECTED_FILE, timeout=120)
         logs = podman("logs", names[1]).stdout + podman("logs", names[1]).stderr
         assert removed.name in logs, f"the bot's log doesn't mention the removed {removed.name}"
         log(f"changed corpus noticed ({removed.name} removed) and index rebuilt before serving")
