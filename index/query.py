@@ -49,7 +49,7 @@ def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
     weights: dict[str, float] = {}
     for term in analyzer.terms(folded):
         weights[term] = weights.get(term, 0.0) + 1.0
-    synonyms, numerals = _synonyms_of(folded), numeral_variants(folded)
+    synonyms, numerals = synonyms_of(folded), numeral_variants(folded)
     for phrases, weight in ((numerals, 1.0), (synonyms, EXPANSION_WEIGHT)):
         for phrase in phrases:
             for term in analyzer.terms(phrase):
@@ -62,7 +62,8 @@ def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
     )
 
 
-def _synonyms_of(folded: str) -> list[str]:
+def synonyms_of(folded: str) -> list[str]:
+    """Other ways of writing the phrases of the table that ``folded`` contains."""
     found: list[str] = []
     for group in synonym_groups():
         if any(phrase in folded for phrase in group):

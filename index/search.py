@@ -7,7 +7,7 @@ from pathlib import Path
 from index.analysis import Analyzer
 from index.bm25 import top_k
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
-from index.query import QueryPlan, numeral_variants, plan_query
+from index.query import QueryPlan, numeral_variants, plan_query, synonyms_of
 from index.storage import StoredIndex, open_live
 
 DUPLICATE_OVERLAP = 0.8
@@ -88,11 +88,14 @@ class Searcher:
         """The question's words that no sentence holds, whole words only (广东省, not also 广东).
 
         A word counts as held when all its terms are (so a name jieba never met is found through
-        its characters), or when it is, with its numerals rewritten (十四家 -> 14家)."""
+        its characters), or when one of its synonyms or numeral rewrites (十四家 -> 14家) is."""
         return [
             word
             for word in _top_level(plan.words)
-            if not any(self._holds(form) for form in [word, *numeral_variants(word)])
+            if not any(
+                self._holds(form)
+                for form in [word, *numeral_variants(word), *synonyms_of(word)]
+            )
         ]
 
     def _holds(self, text: str) -> bool:

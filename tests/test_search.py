@@ -142,3 +142,9 @@ def test_scores_equal_rank_bm25_over_the_five_reports(searcher: Searcher) -> Non
         np.testing.assert_allclose(
             dense_scores(searcher._stored.postings, query), reference.get_scores(query), atol=1e-9
         )
+
+
+def test_a_word_whose_synonym_occurs_is_not_missing(searcher: Searcher) -> None:
+    result = searcher.search("株洲单日最多派出多少采样人员")
+    assert result.missing == ()
+    assert "2441人" in result.hits[0].sentence.text
