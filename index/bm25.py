@@ -15,9 +15,9 @@ hold one of its terms, and the top k are chosen among those candidates alone.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, count, filterfalse
 
 import numpy as np
 
@@ -100,52 +100,119 @@ def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int,
 
 def build_postings(documents: Iterable[Sequence[str]]) -> Postings:
     """Build the inverted index and rank_bm25's idf from each sentence's terms, in order."""
-    term_ids: dict[str, int] = {}
-    doc_len: list[int] = []
-    rows_term: list[int] = []
-    rows_doc: list[int] = []
-    rows_tf: list[int] = []
-    for doc_id, tokens in enumerate(documents):
-        doc_len.append(len(tokens))
-        for term, count in Counter(tokens).items():
-            rows_term.append(term_ids.setdefault(term, len(term_ids)))
-            rows_doc.append(doc_id)
-            rows_tf.append(count)
-    if not doc_len:
-        raise ValueError("cannot index an empty corpus")
-    first_seen_terms = list(term_ids)
-    df = np.bincount(np.asarray(rows_term, dtype=np.int64), minlength=len(first_seen_terms))
-    idf = _okapi_idf(df, len(doc_len))
+    builder = PostingsBuilder()
+    builder.add(term_block(list(documents)))
+    return builder.finish()
 
-    # Renumber terms in sorted order so a query finds them by binary search.
-    sorted_order = sorted(range(len(first_seen_terms)), key=first_seen_terms.__getitem__)
-    new_id = np.empty(len(sorted_order), dtype=np.int64)
-    new_id[np.asarray(sorted_order, dtype=np.int64)] = np.arange(len(sorted_order))
-    term_col = new_id[np.asarray(rows_term, dtype=np.int64)]
-    doc_col = np.asarray(rows_doc, dtype=np.int32)
-    order = np.lexsort((doc_col, term_col))
-    offsets = np.zeros(len(sorted_order) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(term_col, minlength=len(sorted_order)), out=offsets[1:])
-    lengths = np.asarray(doc_len, dtype=np.int32)
-    return Postings(
-        terms=np.asarray([first_seen_terms[i] for i in sorted_order], dtype=np.str_),
-        offsets=offsets,
-        docs=doc_col[order],
-        tfs=np.minimum(np.asarray(rows_tf, dtype=np.int64), np.iinfo(np.uint16).max)[order].astype(
-            np.uint16
-        ),
-        idf=idf[np.asarray(sorted_order, dtype=np.int64)],
-        doc_len=lengths,
-        avgdl=float(sum(doc_len) / len(doc_len)),
+
+@dataclass(frozen=True)
+class TermBlock:
+    """The terms of a run of sentences (one report's), compact: distinct terms once, then postings.
+
+    ``vocabulary`` lists the distinct terms in order of first occurrence (rank_bm25 averages its idf
+    in that order). Postings are term-major: vocabulary term i has ``df[i]`` entries in ``docs`` (the
+    block's sentences holding it, ascending, counted from 0) and ``tfs``, after those of terms < i."""
+
+    vocabulary: list[str]
+    df: np.ndarray
+    docs: np.ndarray
+    tfs: np.ndarray
+    doc_len: np.ndarray
+
+
+def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
+    """Count the terms of ``documents`` (each a sentence's terms, in order) into a TermBlock."""
+    tokens = list(chain.from_iterable(documents))
+    vocabulary = list(dict.fromkeys(tokens))
+    local_id = dict(zip(vocabulary, range(len(vocabulary))))
+    ids = np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), doc_len)
+    pairs, tfs = np.unique(ids * max(1, len(documents)) + doc_of, return_counts=True)
+    term, docs = np.divmod(pairs, max(1, len(documents)))
+    return TermBlock(
+        vocabulary=vocabulary,
+        df=np.bincount(term, minlength=len(vocabulary)),
+        docs=docs,
+        tfs=tfs,
+        doc_len=doc_len,
     )
+
+
+class PostingsBuilder:
+    """Merges TermBlocks, in sentence order, into one Postings.
+
+    Each block's terms are numbered as they are added (its strings can then be dropped) and its
+    postings are placed with one scatter per block at the end: no sort over all postings, which
+    at a million sentences (about 10^8 postings) would dominate the build."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._doc_len: list[np.ndarray] = []
+
+    def add(self, block: TermBlock) -> None:
+        """Take the next block of sentences (postings arrays may be memory-mapped)."""
+        ids = self._ids
+        ids.update(zip(filterfalse(ids.__contains__, block.vocabulary), count(len(ids))))
+        global_ids = np.fromiter(
+            map(ids.__getitem__, block.vocabulary), dtype=np.int64, count=len(block.vocabulary)
+        )
+        self._blocks.append((global_ids, block.df, block.docs, block.tfs))
+        self._doc_len.append(np.asarray(block.doc_len))
+
+    def finish(self) -> Postings:
+        """The merged index; raises ValueError when no block held a sentence."""
+        if sum(map(len, self._doc_len)) == 0:
+            raise ValueError("cannot index an empty corpus")
+        doc_len = np.concatenate(self._doc_len).astype(np.int32)
+        df = np.zeros(len(self._ids), dtype=np.int64)
+        for global_ids, block_df, _, _ in self._blocks:
+            df[global_ids] += block_df
+        idf = _okapi_idf(df, len(doc_len))  # in first-seen order, like rank_bm25
+
+        # Renumber terms in sorted order so a query finds them by binary search.
+        first_seen = np.asarray(list(self._ids), dtype=np.str_)
+        sorted_order = np.argsort(first_seen, kind="stable")
+        new_id = np.empty(len(sorted_order), dtype=np.int64)
+        new_id[sorted_order] = np.arange(len(sorted_order))
+        offsets = np.zeros(len(sorted_order) + 1, dtype=np.int64)
+        np.cumsum(df[sorted_order], out=offsets[1:])
+
+        docs = np.empty(int(offsets[-1]), dtype=np.int32)
+        tfs = np.empty(int(offsets[-1]), dtype=np.uint16)
+        next_free = offsets[:-1].copy()
+        first_doc = 0
+        for (global_ids, block_df, block_docs, block_tfs), lengths in zip(
+            self._blocks, self._doc_len
+        ):
+            term = new_id[global_ids]
+            block_df = np.asarray(block_df, dtype=np.int64)
+            shift = next_free[term] - (np.cumsum(block_df) - block_df)
+            next_free[term] += block_df
+            slots = np.repeat(shift, block_df) + np.arange(len(block_docs))
+            docs[slots] = np.asarray(block_docs) + first_doc
+            tfs[slots] = np.minimum(block_tfs, np.iinfo(np.uint16).max)
+            first_doc += len(lengths)
+        return Postings(
+            terms=first_seen[sorted_order],
+            offsets=offsets,
+            docs=docs,
+            tfs=tfs,
+            idf=idf[sorted_order],
+            doc_len=doc_len,
+            avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
+        )
 
 
 def _okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
-    """rank_bm25's idf, summed in the same order (terms as first seen) so the mean matches to the bit."""
-    idf = np.array(
-        [math.log(corpus_size - n + 0.5) - math.log(n + 0.5) for n in df.tolist()],
-        dtype=np.float64,
-    )
-    average_idf = sum(idf.tolist()) / len(idf)
+    """rank_bm25's idf, summed in the same order (terms as first seen) so the mean matches to the bit.
+
+    ``np.cumsum`` adds strictly left to right, as rank_bm25's running sum does; the logarithms are
+    Python's, once per distinct document frequency."""
+    values, inverse = np.unique(df, return_inverse=True)
+    logs = [math.log(corpus_size - n + 0.5) - math.log(n + 0.5) for n in values.tolist()]
+    idf = np.asarray(logs, dtype=np.float64)[inverse]
+    average_idf = float(np.cumsum(idf)[-1]) / len(idf) if len(idf) else 0.0
     idf[idf < 0] = EPSILON * average_idf
     return idf

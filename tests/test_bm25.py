@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from index.bm25 import Postings, build_postings, top_k
+from index.bm25 import Postings, PostingsBuilder, build_postings, term_block, top_k
 
 
 def dense_scores(postings: Postings, query: list[str]) -> np.ndarray:
@@ -86,3 +86,24 @@ def test_top_k_is_best_first_with_ties_in_sentence_order() -> None:
 def test_an_empty_corpus_is_refused() -> None:
     with pytest.raises(ValueError):
         build_postings([])
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_idf_and_avgdl_equal_rank_bm25_to_the_bit(seed: int) -> None:
+    documents = random_corpus(seed, documents=3000, vocabulary=1500)
+    reference = BM25Okapi(documents)
+    postings = build_postings(documents)
+    assert postings.avgdl == reference.avgdl
+    assert dict(zip(postings.terms.tolist(), postings.idf.tolist())) == reference.idf
+
+
+def test_postings_merged_from_blocks_equal_one_build() -> None:
+    """A build merges one block per report; the split must not change anything."""
+    documents = random_corpus(6, documents=2000, vocabulary=1200)
+    builder = PostingsBuilder()
+    for start, end in [(0, 1), (1, 700), (700, 700), (700, 1999), (1999, 2000)]:
+        builder.add(term_block(documents[start:end]))
+    merged, whole = builder.finish(), build_postings(documents)
+    for name in ("terms", "offsets", "docs", "tfs", "idf", "doc_len"):
+        np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
+    assert merged.avgdl == whole.avgdl

@@ -1,0 +1,135 @@
+"""Rebuilds reuse each report's cached analysis and still build exactly what a full build does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import index.build
+from index.analysis import Analyzer
+from index.build import BuildSummary, build_index
+from index.reading import discover
+from index.storage import StoredIndex, live_build
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+ARRAYS = ("terms", "offsets", "docs", "tfs", "idf", "doc_len")
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    return folder
+
+
+def assert_same_index(built: Path, expected: Path) -> None:
+    """Two index folders serve the same postings, scores, reports and sentences."""
+    a, b = StoredIndex(live_build(built)), StoredIndex(live_build(expected))
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(a.postings, name), getattr(b.postings, name))
+    assert a.postings.avgdl == b.postings.avgdl
+    assert a.reports == b.reports
+    assert a.sentences(0, a.info.sentences) == b.sentences(0, b.info.sentences)
+    assert a.manifest["corpus_files"] == b.manifest["corpus_files"]
+    a.close()
+    b.close()
+
+
+def rebuild_and_compare(corpus: Path, cached: Path, fresh: Path, analyzer: Analyzer) -> BuildSummary:
+    summary = build_index(corpus, cached, analyzer)
+    full = build_index(corpus, fresh, analyzer)
+    assert full.analysed == len(discover(corpus))
+    assert summary.warnings == full.warnings
+    assert_same_index(cached, fresh)
+    return summary
+
+
+def test_an_unchanged_corpus_is_not_analysed_again(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    first = build_index(corpus, tmp_path / "ix", analyzer)
+    assert first.analysed == 5
+    again = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert again.analysed == 0
+
+
+def test_adding_a_report_analyses_only_that_report(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    text = (corpus / "002_7e09391dc468c881.txt").read_text(encoding="utf-8")
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "001_new.txt").write_text(text.replace("疫情", "新冠疫情"), encoding="utf-8")
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert (summary.analysed, summary.reports) == (1, 6)
+
+
+def test_changing_a_report_analyses_only_that_report(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    changed = corpus / "001_a31383f84a783488.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n新增一段:疫苗接种工作有序推进。\n")
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert summary.analysed == 1
+
+
+def test_removing_a_report_analyses_nothing_and_drops_its_cache_entry(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    entries = set((tmp_path / "ix" / "cache").rglob("*.json"))
+    (corpus / "000_f160c81bd3db8945.txt").unlink()
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert (summary.analysed, summary.reports) == (0, 4)
+    assert len(set((tmp_path / "ix" / "cache").rglob("*.json"))) == len(entries) - 1
+
+
+def test_a_metadata_override_reanalyses_only_its_report(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    (corpus / "metadata.toml").write_text(
+        '["003_99b2eed65f7f11de.txt"]\ntitle = "株洲市援鄂医疗队"\n', encoding="utf-8"
+    )
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert summary.analysed == 1
+
+
+def test_unreadable_files_are_cached_with_their_warning(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    first = build_index(corpus, tmp_path / "ix", analyzer)
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert summary.analysed == 0
+    assert any("empty.txt" in warning for warning in summary.warnings)
+    assert summary.warnings == first.warnings
+
+
+def test_a_damaged_cache_entry_is_analysed_again(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    victim = sorted((tmp_path / "ix" / "cache").rglob("*.npy"))[0]
+    victim.write_bytes(victim.read_bytes()[:100])
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert summary.analysed == 1
+
+
+def test_worker_processes_build_what_one_process_builds(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(corpus, tmp_path / "one", analyzer, workers=1)
+    monkeypatch.setattr(index.build, "PARALLEL_MIN_BYTES", 0)
+    summary = build_index(corpus, tmp_path / "two", analyzer, workers=2)
+    assert summary.analysed == 5
+    assert_same_index(tmp_path / "two", tmp_path / "one")
