@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -12,17 +12,18 @@ from pathlib import Path
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from bot.app import run as run_telegram_bot
 from bot.chat import chat
 from bot.settings import Settings
 from bot.strings import language_of
+from index.analysis import set_jieba_cache_dir
 from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
 from index.evaluation import evaluate, load_questions
 from index.freshness import prepare_index
-from index.models import SearchResult, result_to_dict
+from index.health import probe
 from index.live import LiveIndex
+from index.models import SearchResult, result_to_dict
 from index.search import Searcher
 from index.storage import IndexUnavailable
 
@@ -201,6 +202,22 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 @subcommand
+def add_health(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("health", help="check the index loads and answers (exit 0 or 1)")
+    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.set_defaults(handler=run_health)
+
+
+def run_health(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        print(probe(args.index or settings.index_path))
+    except IndexUnavailable as error:
+        print(f"unhealthy: {error}")
+        return 1
+    return 0
+
+
+@subcommand
 def add_run(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "run", help="run the Telegram bot (long polling; webhook if REPORTS_BOT_WEBHOOK_URL is set)"
@@ -217,7 +234,9 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     live = open_live_index(settings)
     if live is None:
         return 1
-    run_telegram_bot(settings, live)
+    from bot.app import run  # Telegram's library loads only for the commands that use it
+
+    run(settings, live)
     return 0
 
 
@@ -271,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return fail(f"bad setting: {problems} (set it in the environment or .env; "
                     "`reports-bot chat` needs no token)")
+    set_jieba_cache_dir(settings.jieba_cache_dir)
     command: Command | None = getattr(args, "handler", None)
     if command is None:
         # The main job: the bot when there is a token, otherwise the same answers in the terminal.

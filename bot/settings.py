@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     allowed_chats: Annotated[set[int], NoDecode] = Field(default_factory=set)
     """Allow-lists for private deployments, as ``123,456`` or ``[123, 456]``; empty allows all."""
     log_level: str = "INFO"
+    jieba_cache_dir: Path | None = None
+    """Where jieba caches its dictionary (default: the system temp folder)."""
 
     @field_validator("allowed_users", "allowed_chats", mode="before")
     @classmethod

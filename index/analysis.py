@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
+from pathlib import Path
 
 import jieba
 import opencc
@@ -43,11 +44,24 @@ def _load_stopwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
+_jieba_cache_dir: Path | None = None
+
+
+def set_jieba_cache_dir(folder: Path | None) -> None:
+    """Keep jieba's dictionary cache in ``folder`` rather than the shared temp folder: a private
+    place, and one that survives in an image whose /tmp is a fresh tmpfs. Call before analysing."""
+    global _jieba_cache_dir
+    _jieba_cache_dir = folder
+
+
 @cache
 def _segmenter() -> jieba.Tokenizer:
     """jieba with the domain dictionary, loaded once per process (about a second) and shared."""
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
+    if _jieba_cache_dir is not None:
+        _jieba_cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(_jieba_cache_dir)
     tokenizer.initialize()
     for fields in (line.split() for line in _data_text("userdict.txt").splitlines()):
         if fields:

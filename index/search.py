@@ -68,6 +68,10 @@ class Searcher:
         )
         return SearchResult(query=query, hits=hits, missing=tuple(missing))
 
+    def sample_question(self) -> str:
+        """Something the index must answer: its first report's title, or its first sentence."""
+        return self.reports[0].meta.title or self._stored.sentence(0).text
+
     def passage(self, sentence: Sentence) -> str:
         """The whole paragraph ``sentence`` stands in."""
         sentence_id = self._sentence_id(sentence)
