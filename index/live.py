@@ -14,19 +14,36 @@ __all__ = ["IndexUnavailable", "LiveIndex"]
 log = logging.getLogger(__name__)
 
 
+Signature = tuple[tuple[str, int, int], ...] | None
+
+
+def _signature(build_dir: Path) -> Signature:
+    """Name, size and modification time of each file of a build; None when it cannot be listed."""
+    try:
+        return tuple(
+            sorted((p.name, st.st_size, st.st_mtime_ns) for p in build_dir.iterdir() for st in [p.stat()])
+        )
+    except OSError:
+        return None
+
+
 class LiveIndex:
     """Hands out a Searcher for the live build, switching to a new build on the next question after
-    it is published. A new build that fails to open is logged once and the old one kept."""
+    it is published. A new build that fails to open is logged once and the old one kept. A build is
+    held in memory once opened, so when the files of the build being served are damaged on disk it
+    goes on answering from its copy and logs the damage once."""
 
     def __init__(self, index_path: Path, analyzer: Analyzer | None = None) -> None:
         self.index_path = index_path
         self._analyzer = analyzer or Analyzer()
         self._searcher = Searcher.open(index_path, self._analyzer)
+        self._loaded = _signature(self._searcher.build_dir)
+        self._damage_logged: Signature = self._loaded
         self._refused: Path | None = None
         self._analyzer.warm_up()  # so that the first question does not wait for jieba
 
     def current(self) -> Searcher:
-        """The searcher for the live build; costs one readlink when nothing changed."""
+        """The searcher for the live build; costs a readlink and a listing when nothing changed."""
         try:
             build = live_build(self.index_path)
         except IndexUnavailable as error:
@@ -40,8 +57,21 @@ class LiveIndex:
             else:
                 log.info("now serving the index built at %s", searcher.info.built_at)
                 self._searcher = searcher
+                self._loaded = self._damage_logged = _signature(searcher.build_dir)
                 self._refused = None
+        elif build == self._searcher.build_dir:
+            self._check_files()
         return self._searcher
+
+    def _check_files(self) -> None:
+        on_disk = _signature(self._searcher.build_dir)
+        if on_disk != self._loaded and on_disk != self._damage_logged:
+            log.error(
+                "the files of the index being served (%s) changed on disk since it was loaded: "
+                "answering from the copy in memory; rebuild it with `reports-bot index`",
+                self._searcher.build_dir,
+            )
+        self._damage_logged = on_disk
 
     def _log_refusal(self, build: Path | None, reason: str) -> None:
         if build is None or build != self._refused:

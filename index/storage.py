@@ -12,13 +12,17 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
         offsets.npy docs.npy tfs.npy  CSR postings: term i holds docs[offsets[i]:offsets[i+1]]
         idf.npy doc_len.npy           rank_bm25's idf per term; terms per sentence
 
-Arrays are ``.npy`` files, loaded memory-mapped with ``allow_pickle=False``; nothing is ever pickled.
-The manifest is written last, so a build folder without one is unfinished and never served.
+Arrays are ``.npy`` files, loaded with ``allow_pickle=False``; nothing is ever pickled. A build is
+read whole into memory when opened (arrays and sentence table alike), so a file truncated or
+overwritten under a running bot cannot crash it (a memory-mapped file cut short raises SIGBUS) or
+change its answers. The manifest is written last, so a build folder without one is unfinished and
+never served.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -35,6 +39,8 @@ from index.models import IndexInfo, Report, ReportMeta, Sentence
 
 FORMAT_VERSION = 1
 _ARRAYS = ("terms", "offsets", "docs", "tfs", "idf", "doc_len")
+_DATA_FILES = ("reports.json", "sentences.sqlite", *(f"{name}.npy" for name in _ARRAYS))
+"""Every file of a build besides the manifest, which records their sha256."""
 _KEEP_OLD_BUILDS = 1
 """Builds kept besides the live one, so a reader that opened the previous build can finish."""
 
@@ -54,7 +60,7 @@ class StoredReport:
 
 
 class StoredIndex:
-    """A loaded build: memory-mapped postings, report metadata, and the sentence table."""
+    """A loaded build, held in memory: postings, report metadata, and the sentence table."""
 
     def __init__(self, build_dir: Path) -> None:
         self.build_dir = build_dir
@@ -72,8 +78,9 @@ class StoredIndex:
                 f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
             )
         try:
+            data = _read_checked(build_dir, self.manifest.get("files"))
             arrays = {
-                name: np.load(build_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                name: np.load(io.BytesIO(data[f"{name}.npy"]), allow_pickle=False)
                 for name in _ARRAYS
             }
             self.reports = tuple(
@@ -83,12 +90,9 @@ class StoredIndex:
                     row["sentence_count"],
                     row["sha256"],
                 )
-                for row in json.loads((build_dir / "reports.json").read_text(encoding="utf-8"))
+                for row in json.loads(data["reports.json"].decode("utf-8"))
             )
-            self._db = sqlite3.connect(
-                f"file:{build_dir / 'sentences.sqlite'}?mode=ro&immutable=1", uri=True,
-                check_same_thread=False,
-            )
+            self._db = _load_sentences(data["sentences.sqlite"])
             self._db.execute("SELECT count(*) FROM sentences").fetchone()
         except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as error:
             raise IndexUnavailable(f"the index at {build_dir} is damaged: {error}") from None
@@ -104,7 +108,16 @@ class StoredIndex:
             and len(p.doc_len) == counts["sentences"]
             and len(self.reports) == counts["reports"]
         )
-        if not consistent:
+        sentences = counts["sentences"]
+        in_range = (
+            consistent
+            and int(p.offsets[0]) == 0
+            and bool(np.all(np.diff(p.offsets) >= 0))
+            and (len(p.docs) == 0 or (int(p.docs.min()) >= 0 and int(p.docs.max()) < sentences))
+            and all(0 <= r.first_sentence <= r.first_sentence + r.sentence_count <= sentences
+                    for r in self.reports)
+        )
+        if not in_range:
             raise IndexUnavailable(f"the index at {self.build_dir} is damaged: its arrays disagree")
 
     @property
@@ -145,6 +158,24 @@ def fingerprint(corpus_files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+def _read_checked(build_dir: Path, expected: Any) -> dict[str, bytes]:
+    """The bytes of every data file of a build, checked against the sha256 its manifest recorded
+    (builds written before the manifest recorded them are taken as they are)."""
+    data = {name: (build_dir / name).read_bytes() for name in _DATA_FILES}
+    if isinstance(expected, dict):
+        for name, content in data.items():
+            if hashlib.sha256(content).hexdigest() != expected.get(name):
+                raise ValueError(f"{name} does not match the checksum its manifest recorded")
+    return data
+
+
+def _load_sentences(content: bytes) -> sqlite3.Connection:
+    """A private in-memory copy of the sentence table, which nothing on disk can change."""
+    memory = sqlite3.connect(":memory:", check_same_thread=False)
+    memory.deserialize(content)
+    return memory
+
+
 def _meta_from_json(fields: dict[str, Any]) -> ReportMeta:
     """JSON has no tuples: turn lists back into the tuples the dataclass holds."""
     return ReportMeta(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
@@ -175,6 +206,7 @@ def write_build(
         first += len(report.sentences)
     (build_dir / "reports.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
     _write_sentences(build_dir / "sentences.sqlite", (s for r, _ in reports for s in r.sentences))
+    files = {name: hashlib.sha256((build_dir / name).read_bytes()).hexdigest() for name in _DATA_FILES}
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": built_at.isoformat(timespec="seconds"),
@@ -182,6 +214,7 @@ def write_build(
         "corpus_files": corpus_files,
         "analyzer": analyzer,
         "avgdl": postings.avgdl,
+        "files": files,
         "counts": {
             "reports": len(rows),
             "sentences": postings.sentence_count,

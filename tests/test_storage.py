@@ -39,7 +39,7 @@ def test_round_trip_keeps_postings_reports_and_sentences(tmp_path: Path) -> None
     expected = build_postings([list(s.text) for r in reports for s in r.sentences])
     for name in ("terms", "offsets", "docs", "tfs", "idf", "doc_len"):
         np.testing.assert_array_equal(getattr(stored.postings, name), getattr(expected, name))
-    assert isinstance(stored.postings.docs, np.memmap)
+    assert not isinstance(stored.postings.docs, np.memmap)  # in memory: a file cut short can't SIGBUS
     assert stored.postings.avgdl == expected.avgdl
     assert [r.meta for r in stored.reports] == [r.meta for r in reports]
     assert stored.sentences(0, 2) == [s for r in reports for s in r.sentences]
