@@ -59,28 +59,81 @@ class Postings:
         return int(self.offsets[term_id + 1] - self.offsets[term_id])
 
     def score(self, weighted_terms: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """Scores of the sentences holding any of the terms: (sentence ids ascending, scores).
+        """Scores of every sentence holding any of the terms: (sentence ids ascending, scores).
 
         ``weighted_terms`` pairs a term id with how many times it counts (1.0 for each occurrence
         in the query; expansions may count less)."""
-        if not weighted_terms:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        doc_parts, score_parts = [], []
+        candidates = self._union([term_id for term_id, _ in weighted_terms])
+        return candidates, self.score_candidates(candidates, weighted_terms)
+
+    def best(self, weighted_terms: Sequence[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+        """The k best (sentence id, score), exactly as scoring every candidate would give them, but
+        without walking the long postings of common terms when they cannot change the top k.
+
+        MaxScore pruning: a term adds at most ``weight * idf * (k1 + 1)`` to any sentence. Score
+        the sentences of the strongest terms first; the k-th best of them is a floor the answer
+        must reach. The weakest terms whose bounds sum below that floor cannot lift a sentence
+        that holds only them into the top k, so their postings are only probed (binary search)
+        for the candidates the other terms found, never walked."""
+        if k <= 0 or not weighted_terms:
+            return []
+        bounds = [float(self.idf[t]) * (K1 + 1) * w for t, w in weighted_terms]
+        strongest = sorted(range(len(bounds)), key=lambda i: -bounds[i])
+        seeded = 0
+        seeds = np.empty(0, dtype=np.int64)
+        while seeded < len(strongest) and len(seeds) < k:
+            seeded += 1
+            seeds = self._union([weighted_terms[i][0] for i in strongest[:seeded]])
+        floor = -math.inf
+        if len(seeds) >= k and min(bounds) > 0:
+            floor = float(np.partition(self.score_candidates(seeds, weighted_terms), -k)[-k])
+        walked, left_out = len(strongest), 0.0
+        while walked > seeded and left_out + bounds[strongest[walked - 1]] < floor:
+            walked -= 1
+            left_out += bounds[strongest[walked]]
+        candidates = self._union([weighted_terms[i][0] for i in strongest[:walked]])
+        return top_k(candidates, self.score_candidates(candidates, weighted_terms), k)
+
+    def score_candidates(
+        self, candidates: np.ndarray, weighted_terms: Sequence[tuple[int, float]]
+    ) -> np.ndarray:
+        """rank_bm25's score of each candidate sentence (ascending ids), adding the terms in query
+        order as rank_bm25 does, each found in the term's postings by binary search."""
+        scores = np.zeros(len(candidates), dtype=np.float64)
         for term_id, weight in weighted_terms:
             start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
-            docs = np.asarray(self.docs[start:end], dtype=np.int64)
-            tf = np.asarray(self.tfs[start:end], dtype=np.float64)
-            lengths = np.asarray(self.doc_len[docs], dtype=np.float64)
+            docs = self.docs[start:end]
+            # Binary-search whichever side is shorter: the candidates in the postings, or back.
+            if len(docs) < len(candidates):
+                slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
+                found = candidates[slot] == docs
+                tf, slot = self.tfs[start:end][found], slot[found]
+            else:
+                where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
+                slot = np.flatnonzero(docs[where] == candidates)
+                tf = self.tfs[start:end][where[slot]]
+            if len(slot) == 0:
+                continue
+            tf = np.asarray(tf, dtype=np.float64)
+            lengths = np.asarray(self.doc_len[candidates[slot]], dtype=np.float64)
             part = self.idf[term_id] * (
                 tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths / self.avgdl))
             )
-            doc_parts.append(docs)
-            score_parts.append(part * weight if weight != 1.0 else part)
-        if len(doc_parts) == 1:
-            return doc_parts[0], score_parts[0]
-        docs = np.concatenate(doc_parts)
-        candidates, slot = np.unique(docs, return_inverse=True)
-        return candidates, np.bincount(slot, weights=np.concatenate(score_parts))
+            scores[slot] += part * weight if weight != 1.0 else part
+        return scores
+
+    def _union(self, term_ids: Sequence[int]) -> np.ndarray:
+        """The sentences holding any of the terms, ascending; a bitmap when the lists are long."""
+        lists = [self.docs[self.offsets[t] : self.offsets[t + 1]] for t in term_ids]
+        total = sum(len(docs) for docs in lists)
+        if total == 0:
+            return np.empty(0, dtype=np.int64)
+        if total > self.sentence_count // 8:
+            held = np.zeros(self.sentence_count, dtype=bool)
+            for docs in lists:
+                held[docs] = True
+            return np.flatnonzero(held)
+        return np.unique(np.concatenate(lists)).astype(np.int64)
 
 
 def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.analysis import Analyzer
-from index.bm25 import top_k
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
 from index.query import QueryPlan, numeral_variants, plan_query, synonyms_of
 from index.storage import StoredIndex, open_live
@@ -58,10 +57,9 @@ class Searcher:
         postings = self._stored.postings
         term_ids = postings.term_ids(term for term, _ in plan.terms)
         weighted = [(tid, w) for tid, (_, w) in zip(term_ids, plan.terms) if tid is not None]
-        candidates, scores = postings.score(weighted)
-        ranked = _best_distinct(
-            self._stored, self._analyzer, _ranked(candidates, scores, top_k), top_k
-        )
+        # A few more than asked for, so that repeats can be dropped and top_k still remain.
+        ranked = postings.best(weighted, top_k * 4 + 8)
+        ranked = _best_distinct(self._stored, self._analyzer, ranked, top_k)
         hits = tuple(
             self._hit(rank, sentence_id, score, plan)
             for rank, (sentence_id, score) in enumerate(ranked, start=1)
@@ -124,11 +122,6 @@ class Searcher:
             context_before="".join(s.text for s in before),
             context_after="".join(s.text for s in after),
         )
-
-
-def _ranked(candidates, scores, k: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
-    """A few more than k, so that repeats can be dropped and k still remain."""
-    return top_k(candidates, scores, k * 4 + 8)
 
 
 def _best_distinct(

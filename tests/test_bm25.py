@@ -107,3 +107,21 @@ def test_postings_merged_from_blocks_equal_one_build() -> None:
     for name in ("terms", "offsets", "docs", "tfs", "idf", "doc_len"):
         np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name))
     assert merged.avgdl == whole.avgdl
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_pruned_top_k_equals_scoring_every_candidate(seed: int) -> None:
+    """MaxScore pruning may skip postings, never change the answer (ids, order or scores)."""
+    documents = random_corpus(seed, documents=3000, vocabulary=500)
+    postings = build_postings(documents)
+    rng = random.Random(seed)
+    for _ in range(60):
+        query = rng.choices([f"w{i}" for i in range(520)], k=rng.randint(1, 8))
+        counts = Counter(query)
+        weighted = [
+            (term_id, float(counts[term]) * rng.choice([1.0, 0.5]))
+            for term, term_id in zip(counts, postings.term_ids(counts))
+            if term_id is not None
+        ]
+        for k in (1, 5, 28):
+            assert postings.best(weighted, k) == top_k(*postings.score(weighted), k)
