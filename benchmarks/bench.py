@@ -154,10 +154,10 @@ def sentence_tokens(index_path: Path) -> list[list[str]]:
     from index.storage import StoredIndex, live_build
 
     p = StoredIndex(live_build(index_path)).postings
-    term_of = np.repeat(np.arange(len(p.terms)), np.diff(p.offsets))
+    term_of = np.repeat(np.arange(p.term_count), np.diff(p.offsets))
     order = np.argsort(np.asarray(p.docs), kind="stable")
     by_doc = np.repeat(term_of[order], np.asarray(p.tfs)[order].astype(np.int64))
-    names = p.terms.tolist()
+    names = p.terms
     ends = np.cumsum(np.asarray(p.doc_len, dtype=np.int64))
     words = [names[i] for i in by_doc.tolist()]
     return [words[s:e] for s, e in zip(np.concatenate([[0], ends[:-1]]).tolist(), ends.tolist())]

@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, count, filterfalse
 
 import numpy as np
+
+_NO_TERMS = np.empty(0, dtype="<U1")
 
 K1 = 1.5
 B = 0.75
@@ -29,9 +32,16 @@ EPSILON = 0.25
 @dataclass(frozen=True)
 class Postings:
     """The inverted index: for term i, ``docs[offsets[i]:offsets[i+1]]`` are the sentences holding it
-    (ascending) and ``tfs`` the same slice's term frequencies. ``terms`` is sorted for lookup."""
+    (ascending) and ``tfs`` the same slice's term frequencies.
 
-    terms: np.ndarray
+    The vocabulary is stored compactly, by length: terms are numbered in (length, text) order and
+    ``term_chars`` holds their code points one after the other, ``length_counts[n]`` of length n.
+    The terms of one length, viewed as a fixed-width numpy string array, are sorted for binary
+    search; most terms are one- or two-character CJK strings, so this takes 4 bytes a character
+    where one array as wide as the longest term would take 4 bytes times that length per term."""
+
+    term_chars: np.ndarray
+    length_counts: np.ndarray
     offsets: np.ndarray
     docs: np.ndarray
     tfs: np.ndarray
@@ -43,16 +53,36 @@ class Postings:
     def sentence_count(self) -> int:
         return len(self.doc_len)
 
+    @property
+    def term_count(self) -> int:
+        return len(self.idf)
+
+    @cached_property
+    def _by_length(self) -> dict[int, tuple[int, np.ndarray]]:
+        """For each term length: the id of its first term and its terms as a sorted string array."""
+        groups, first_id, first_char = {}, 0, 0
+        for length, count in enumerate(self.length_counts.tolist()):
+            if count and length:
+                chars = self.term_chars[first_char : first_char + length * count]
+                groups[length] = (first_id, np.asarray(chars, dtype=np.uint32).view(f"<U{length}"))
+            first_id += count
+            first_char += length * count
+        return groups
+
+    @property
+    def terms(self) -> list[str]:
+        """Every term, by id (for inspection and tests; a query uses ``term_ids``)."""
+        return [term for _, group in sorted(self._by_length.values(), key=lambda g: g[0])
+                for term in group.tolist()]
+
     def term_ids(self, terms: Iterable[str]) -> list[int | None]:
         """The id of each term, or None for a term no sentence holds."""
         ids: list[int | None] = []
-        wanted = list(terms)
-        if not wanted or len(self.terms) == 0:
-            return [None] * len(wanted)
-        found = np.searchsorted(self.terms, wanted)
-        for term, position in zip(wanted, found.tolist()):
-            hit = position < len(self.terms) and self.terms[position] == term
-            ids.append(position if hit else None)
+        for term in terms:
+            first_id, group = self._by_length.get(len(term), (0, _NO_TERMS))
+            position = int(np.searchsorted(group, term))
+            hit = position < len(group) and group[position] == term
+            ids.append(first_id + position if hit else None)
         return ids
 
     def document_frequency(self, term_id: int) -> int:
@@ -224,9 +254,10 @@ class PostingsBuilder:
             df[global_ids] += block_df
         idf = _okapi_idf(df, len(doc_len))  # in first-seen order, like rank_bm25
 
-        # Renumber terms in sorted order so a query finds them by binary search.
+        # Renumber terms in (length, text) order so a query finds them by binary search.
         first_seen = np.asarray(list(self._ids), dtype=np.str_)
-        sorted_order = np.argsort(first_seen, kind="stable")
+        term_lengths = np.char.str_len(first_seen)
+        sorted_order = np.lexsort((first_seen, term_lengths))
         new_id = np.empty(len(sorted_order), dtype=np.int64)
         new_id[sorted_order] = np.arange(len(sorted_order))
         offsets = np.zeros(len(sorted_order) + 1, dtype=np.int64)
@@ -247,8 +278,10 @@ class PostingsBuilder:
             docs[slots] = np.asarray(block_docs) + first_doc
             tfs[slots] = np.minimum(block_tfs, np.iinfo(np.uint16).max)
             first_doc += len(lengths)
+        ordered = first_seen[sorted_order].tolist()
         return Postings(
-            terms=first_seen[sorted_order],
+            term_chars=np.frombuffer("".join(ordered).encode("utf-32-le"), dtype=np.uint32),
+            length_counts=np.bincount(term_lengths, minlength=1).astype(np.int64),
             offsets=offsets,
             docs=docs,
             tfs=tfs,

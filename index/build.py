@@ -321,7 +321,7 @@ def build_index(
     return BuildSummary(
         reports=len(reports),
         sentences=postings.sentence_count,
-        terms=len(postings.terms),
+        terms=postings.term_count,
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings) + tuple(w for r in reports for w in r.warnings),
         build_dir=build_dir,

@@ -8,7 +8,8 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
                                       analyzer settings, counts
         reports.json                  one object per report: metadata, content hash, sentence id range
         sentences.sqlite              table ``sentences``: the displayed sentences, by sentence id
-        terms.npy                     sorted terms (numpy unicode array)
+        term_chars.npy length_counts.npy  the vocabulary: code points of the terms in (length, text)
+                                      order, and how many terms there are of each length
         offsets.npy docs.npy tfs.npy  CSR postings: term i holds docs[offsets[i]:offsets[i+1]]
         idf.npy doc_len.npy           rank_bm25's idf per term; terms per sentence
 
@@ -37,9 +38,9 @@ import numpy as np
 from index.bm25 import Postings
 from index.models import IndexInfo, Report, ReportMeta, Sentence
 
-FORMAT_VERSION = 1
-_ARRAYS = ("terms", "offsets", "docs", "tfs", "idf", "doc_len")
-_DATA_FILES = ("reports.json", "sentences.sqlite", *(f"{name}.npy" for name in _ARRAYS))
+FORMAT_VERSION = 2
+_ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
+DATA_FILES = ("reports.json", "sentences.sqlite", *(f"{name}.npy" for name in _ARRAYS))
 """Every file of a build besides the manifest, which records their sha256."""
 _KEEP_OLD_BUILDS = 1
 """Builds kept besides the live one, so a reader that opened the previous build can finish."""
@@ -103,7 +104,8 @@ class StoredIndex:
     def _check_shapes(self) -> None:
         p, counts = self.postings, self.manifest["counts"]
         consistent = (
-            len(p.terms) == counts["terms"] == len(p.idf) == len(p.offsets) - 1
+            int(p.length_counts.sum()) == counts["terms"] == len(p.idf) == len(p.offsets) - 1
+            and int(np.dot(p.length_counts, np.arange(len(p.length_counts)))) == len(p.term_chars)
             and len(p.docs) == len(p.tfs) == counts["postings"] == int(p.offsets[-1])
             and len(p.doc_len) == counts["sentences"]
             and len(self.reports) == counts["reports"]
@@ -161,7 +163,7 @@ def fingerprint(corpus_files: dict[str, str]) -> str:
 def _read_checked(build_dir: Path, expected: Any) -> dict[str, bytes]:
     """The bytes of every data file of a build, checked against the sha256 its manifest recorded
     (builds written before the manifest recorded them are taken as they are)."""
-    data = {name: (build_dir / name).read_bytes() for name in _DATA_FILES}
+    data = {name: (build_dir / name).read_bytes() for name in DATA_FILES}
     if isinstance(expected, dict):
         for name, content in data.items():
             if hashlib.sha256(content).hexdigest() != expected.get(name):
@@ -206,7 +208,7 @@ def write_build(
         first += len(report.sentences)
     (build_dir / "reports.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
     _write_sentences(build_dir / "sentences.sqlite", (s for r, _ in reports for s in r.sentences))
-    files = {name: hashlib.sha256((build_dir / name).read_bytes()).hexdigest() for name in _DATA_FILES}
+    files = {name: hashlib.sha256((build_dir / name).read_bytes()).hexdigest() for name in DATA_FILES}
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": built_at.isoformat(timespec="seconds"),
@@ -218,7 +220,7 @@ def write_build(
         "counts": {
             "reports": len(rows),
             "sentences": postings.sentence_count,
-            "terms": len(postings.terms),
+            "terms": postings.term_count,
             "postings": len(postings.docs),
         },
     }

@@ -94,7 +94,7 @@ def test_idf_and_avgdl_equal_rank_bm25_to_the_bit(seed: int) -> None:
     reference = BM25Okapi(documents)
     postings = build_postings(documents)
     assert postings.avgdl == reference.avgdl
-    assert dict(zip(postings.terms.tolist(), postings.idf.tolist())) == reference.idf
+    assert dict(zip(postings.terms, postings.idf.tolist())) == reference.idf
 
 
 def test_postings_merged_from_blocks_equal_one_build() -> None:
