@@ -28,7 +28,7 @@ from index.errors import UnreadableFile
 from index.models import Report, Sentence
 from index.reading import discover, relative_name
 from index.sidecar import Override, load_sidecar
-from index.storage import FORMAT_VERSION, _meta_from_json, publish, write_build
+from index.storage import _meta_from_json, publish, write_build
 
 SIDECAR = "metadata.toml"
 CACHE_VERSION = 1
@@ -101,7 +101,8 @@ class AnalysisCache:
 
     The key hashes everything the analysis depends on: the file's bytes, its name (sentences and
     metadata carry it), its metadata.toml override (the title is indexed with every sentence), the
-    analyzer settings, and the index and cache format versions."""
+    analyzer settings, and the cache format version (the index format does not change what a
+    report's analysis is)."""
 
     def __init__(self, index_path: Path, analyzer_settings: dict[str, object]) -> None:
         self.root = index_path / "cache"
@@ -114,7 +115,7 @@ class AnalysisCache:
             "sha256": sha256,
             "override": override.given() if override else None,
             "analyzer": self._settings,
-            "format": [FORMAT_VERSION, CACHE_VERSION],
+            "format": CACHE_VERSION,
         }
         return _sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode())
 
