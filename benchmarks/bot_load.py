@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import random
 import re
@@ -84,6 +85,7 @@ async def run(args: argparse.Namespace) -> int:
     index_path = work / "load-index"
     build_index(ROOT / "corpus", index_path, workers=1)
     fake_bot_api._MethodHandler = _CuttingHandler  # type: ignore[misc]
+    logging.getLogger("tornado.access").setLevel(logging.ERROR)  # one line per injected fault
     api = CountingBotApi(args.fault_rate)
     await api.start()
     environment = {
@@ -161,8 +163,10 @@ async def drive(
     sampler.cancel()
     await asyncio.sleep(2)  # let any late duplicate arrive
 
-    per_chat = Counter(c.params["chat_id"] for c in api.calls_to("sendMessage"))
-    errors = sum(1 for c in api.calls_to("sendMessage") if c.params["text"] == text("error", "zh"))
+    error_text = text("error", "zh")
+    sent = api.calls_to("sendMessage")
+    per_chat = Counter(c.params["chat_id"] for c in sent if c.params["text"] != error_text)
+    errors = sum(1 for c in sent if c.params["text"] == error_text)
     total = each * args.users
     duplicates = sum(max(0, per_chat[chat] - len(qs)) for chat, qs in asked.items())
     missing = sum(max(0, len(qs) - per_chat[chat]) for chat, qs in asked.items())
@@ -172,8 +176,8 @@ async def drive(
     print(f"questions          {total} from {args.users} users, in {elapsed:.1f} s "
           f"({total / elapsed:.0f}/s)")
     print(f"faults injected    {sum(api.injected.values())} {dict(api.injected)}")
-    print(f"answered           {total - missing} (missing {missing}, duplicated {duplicates}, "
-          f"error replies {errors}, waits timed out {sum(lost.values())})")
+    print(f"answered           {total - missing} (lost {missing}, of them replaced by an error "
+          f"message {errors}; duplicated {duplicates}; users who waited in vain {sum(lost.values())})")
     print(f"latency in bot ms  p50 {percentile(latencies, 0.5):.0f}  p99 {percentile(latencies, 0.99):.0f}"
           f"  max {max(latencies):.0f}  ({len(latencies)} answers logged)")
     print(f"latency seen ms    p50 {percentile(seen_by_user, 0.5):.0f}  "
