@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,12 +41,22 @@ def answers(searcher: Searcher) -> list[list[tuple[str, int]]]:
     ]
 
 
+@pytest.fixture(scope="module")
+def three_reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A corpus folder of three of the five reports and its index, built once."""
+    folder = tmp_path_factory.mktemp("three")
+    corpus = copy_corpus(folder / "corpus", files=3)
+    build_index(corpus, folder / "index", workers=1)
+    return corpus, folder / "index"
+
+
 @pytest.fixture
-def live(tmp_path: Path) -> tuple[Path, Path]:
-    """(corpus folder, index path): an index of three reports, live; the other two are not in it."""
-    corpus = copy_corpus(tmp_path / "corpus", files=3)
-    build_index(corpus, tmp_path / "index", workers=1)
-    return corpus, tmp_path / "index"
+def live(three_reports: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """(corpus folder, index path): a test's own copy of the three-report corpus and its live index."""
+    corpus, index_path = three_reports
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index_path, tmp_path / "index", symlinks=True)
+    return tmp_path / "corpus", tmp_path / "index"
 
 
 def add_remaining_reports(corpus: Path) -> None:
