@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from bot import render
 from bot.render import MAX_MESSAGE_LENGTH, message_length
 from index.analysis import MAX_TERM_LENGTH, Analyzer
-from index.models import DAMAGED, Hit, ReportMeta, SearchResult, Sentence
+from index.models import DAMAGED, Hit, ReportMeta, ReportSummary, SearchResult, Sentence
 from index.search import Searcher
 
 EXAMPLES = int(os.environ.get("REPORTS_BOT_FUZZ_EXAMPLES", "100"))
@@ -136,6 +136,19 @@ hostile_text = st.one_of(mixed, mixed, mixed, st.text(), huge)
 short_hostile = st.one_of(mixed, st.text(max_size=300))
 
 
+hostile_meta = st.builds(
+    ReportMeta,
+    file=short_hostile.map(lambda name: name or "x.txt"),
+    title=st.none() | hostile_text,
+    source=st.none(),
+    author=st.none(),
+    url=st.none(),
+    date=st.none() | st.just("2020-02-01") | short_hostile,
+    date_provenance=st.sampled_from(["explicit", "inferred", "override", "unknown"]),
+)
+"""Report metadata as hostile as report text: titles and file names come from the operator's files."""
+
+
 @st.composite
 def hostile_hits(draw: st.DrawFn, rank: int) -> Hit:
     """A hit whose report and sentence are as hostile as the question: a report can hold anything."""
@@ -144,15 +157,7 @@ def hostile_hits(draw: st.DrawFn, rank: int) -> Hit:
     highlights = tuple(
         (a, b) for a, b in zip(spans[::2], spans[1::2]) if a < b
     )
-    meta = ReportMeta(
-        file=draw(short_hostile) or "x.txt",
-        title=draw(st.none() | hostile_text),
-        source=None,
-        author=None,
-        url=None,
-        date=draw(st.none() | st.just("2020-02-01") | short_hostile),
-        date_provenance=draw(st.sampled_from(["explicit", "inferred", "override", "unknown"])),
-    )
+    meta = draw(hostile_meta)
     return Hit(
         rank=rank,
         score=1.0,
@@ -184,6 +189,16 @@ def test_rendering_hostile_report_text_is_valid_telegram_html(
         check_telegram_html(render.render_page(result, page, page_size, lang, query_cut_at=200))
     for hit in result.hits:
         check_telegram_html(render.render_passage(hit, hit.context, lang))
+
+
+@FUZZ
+@given(
+    reports=st.lists(st.builds(ReportSummary, hostile_meta, st.integers(0, 10**6)), max_size=80),
+    lang=st.sampled_from(["zh", "en"]),
+)
+def test_the_list_of_any_reports_is_valid_telegram_html(reports: list[ReportSummary], lang: str) -> None:
+    """/sources lists what the operator's files say about themselves, however many and however odd."""
+    check_telegram_html(render.render_sources(reports, lang))
 
 
 def test_the_checker_refuses_what_telegram_refuses() -> None:
