@@ -13,7 +13,9 @@ tell it from one cut before, and Telegram offers nothing to make a retry idempot
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import shutil
 import signal
 import sys
 from collections import Counter
@@ -24,6 +26,7 @@ from typing import Any
 import fake_bot_api
 import pytest
 from fake_bot_api import Call, FakeBotApi, Fault
+from test_bot_e2e import ask
 
 from bot import render
 from bot.strings import EXAMPLE_QUESTIONS, text
@@ -208,3 +211,21 @@ async def test_sigterm_while_answering_finishes_the_answers_then_exits(
     assert answered == {1, 2, 3}, log
     assert "Traceback" not in log
     assert fake_api.token not in log
+
+
+async def test_the_bot_answers_on_when_its_index_files_are_cut_short(
+    start_bot: Any, fake_api: UnreliableBotApi, corpus_index: Path, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every file of the live build truncated while the bot runs: the same answers, one log line."""
+    index_path = tmp_path / "index"
+    shutil.copytree(corpus_index, index_path, symlinks=True)
+    with caplog.at_level(logging.ERROR, logger="index.live"):
+        async with start_bot(index_path=index_path):
+            before = await ask(fake_api, "党员先锋模范作用")
+            for path in (index_path / "current").iterdir():
+                with open(path, "r+b") as handle:
+                    handle.truncate(path.stat().st_size // 3)
+            after = [await ask(fake_api, "党员先锋模范作用") for _ in range(2)]
+    assert [a.params["text"] for a in after] == [before.params["text"]] * 2
+    assert len([r for r in caplog.records if "changed on disk" in r.getMessage()]) == 1
