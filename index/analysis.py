@@ -24,7 +24,7 @@ import opencc
 
 from index.models import DAMAGED
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 """Bump when the analysis changes in a way that changes the terms of an existing index."""
 
 MAX_TERM_LENGTH = 32

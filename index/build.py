@@ -71,26 +71,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sentence_terms(report: Report, sentence: Sentence, analyzer: Analyzer) -> list[str]:
-    """The terms a sentence is found by: its own, plus its report title's and its section's, because
-    a sentence seldom repeats the place or subject its report is about (吉林, 株洲, 援鄂)."""
-    return analyzer.terms(sentence.text) + analyzer.terms(_header(report, sentence.section))
+def sentence_terms(sentence: Sentence, analyzer: Analyzer) -> list[str]:
+    """The terms a sentence is found by: its own text's. (Adding its report title's and section's
+    terms was measured, and made answers no better: the sentence that holds the words a question
+    asks for then ties with every sentence under a title that holds them.)"""
+    return analyzer.terms(sentence.text)
 
 
 def report_terms(report: Report, analyzer: Analyzer) -> list[list[str]]:
-    """``sentence_terms`` of every sentence, analysing each section's header once, not per sentence
-    (it is a fifth of the text a build segments)."""
-    headers: dict[str | None, list[str]] = {}
-    terms = []
-    for sentence in report.sentences:
-        if sentence.section not in headers:
-            headers[sentence.section] = analyzer.terms(_header(report, sentence.section))
-        terms.append(analyzer.terms(sentence.text) + headers[sentence.section])
-    return terms
-
-
-def _header(report: Report, section: str | None) -> str:
-    return " ".join(filter(None, (report.meta.title, section)))
+    """``sentence_terms`` of every sentence of a report, in order."""
+    return [sentence_terms(sentence, analyzer) for sentence in report.sentences]
 
 
 class AnalysisCache:

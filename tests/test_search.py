@@ -113,7 +113,7 @@ def test_the_index_holds_the_terms_the_build_gives_each_sentence(searcher: Searc
     """Ties the stored postings to sentence_terms, the tokens the rank_bm25 comparison uses."""
     analyzer = searcher.analyzer
     report = load_corpus(CORPUS).reports[0]
-    terms = sentence_terms(report, report.sentences[0], analyzer)
+    terms = sentence_terms(report.sentences[0], analyzer)
     assert None not in searcher._stored.postings.term_ids(terms)
     assert searcher._stored.postings.doc_len[0] == len(terms)
 
@@ -131,7 +131,7 @@ def test_an_index_from_another_analysis_is_refused(corpus_index: Path) -> None:
 def test_scores_equal_rank_bm25_over_the_five_reports(searcher: Searcher) -> None:
     """The engine against BM25Okapi.get_scores on the very tokens the index was built from."""
     documents = [
-        sentence_terms(report, sentence, searcher.analyzer)
+        sentence_terms(sentence, searcher.analyzer)
         for report in load_corpus(CORPUS).reports
         for sentence in report.sentences
     ]
