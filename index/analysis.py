@@ -124,8 +124,8 @@ class Analyzer:
             if self._is_term(word)
         ]
 
-    def characters(self, folded: str, words: list[Token]) -> list[Token]:
-        """CJK bigrams and single characters inside or touching ``words``.
+    def characters(self, folded: str, words: list[Token], singles: bool = True) -> list[Token]:
+        """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``.
 
         Bigrams find what word segmentation splits apart or keeps inside a longer word; single
         characters answer one-character questions. Pairs and characters made only of stop words
@@ -139,7 +139,7 @@ class Analyzer:
         pieces = []
         for run in _CJK_RUN.finditer(folded):
             for i in range(run.start(), run.end()):
-                if covered[i] and i not in single_words:
+                if singles and covered[i] and i not in single_words:
                     pieces.append(Token(folded[i], i, i + 1))
                 if i + 1 < run.end() and (covered[i] or covered[i + 1]):
                     pieces.append(Token(folded[i : i + 2], i, i + 2))
@@ -150,6 +150,14 @@ class Analyzer:
         folded = self.fold(text)
         words = self.words(folded)
         return [token.term for token in words + self.characters(folded, words)]
+
+    def query_terms(self, text: str) -> list[str]:
+        """The terms a question is searched by: as a sentence's, less the single characters of its
+        longer words. Those match every sentence sharing one character with the question: measured
+        on the labelled questions they add nothing to answers, and they are the longest postings."""
+        folded = self.fold(text)
+        words = self.words(folded)
+        return [token.term for token in words + self.characters(folded, words, singles=False)]
 
     def _is_term(self, word: str) -> bool:
         return (

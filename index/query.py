@@ -44,15 +44,15 @@ def synonym_groups() -> tuple[tuple[str, ...], ...]:
 
 
 def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
-    """Analyse a question exactly as sentences are analysed, then add its expansions."""
+    """Analyse a question as sentences are analysed, then add its expansions."""
     folded = analyzer.fold(question)
     weights: dict[str, float] = {}
-    for term in analyzer.terms(folded):
+    for term in analyzer.query_terms(folded):
         weights[term] = weights.get(term, 0.0) + 1.0
     synonyms, numerals = synonyms_of(folded), numeral_variants(folded)
     for phrases, weight in ((numerals, 1.0), (synonyms, EXPANSION_WEIGHT)):
         for phrase in phrases:
-            for term in analyzer.terms(phrase):
+            for term in analyzer.query_terms(phrase):
                 weights.setdefault(term, weight)
     words = [t.term for t in analyzer.words(folded)]
     return QueryPlan(

@@ -21,10 +21,10 @@ def cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.Comp
 
 
 def test_search_prints_readable_results(corpus_index: Path) -> None:
-    run = cli("search", "--index", str(corpus_index), "--top-k", "2", "妇保院院长是谁")
+    run = cli("search", "--index", str(corpus_index), "--top-k", "2", "妇幼保健院院长是谁")
     assert run.returncode == 0, run.stderr
     first, second = run.stdout.split("\n2. ")
-    assert first.splitlines()[0] == "? 妇保院院长是谁"
+    assert first.splitlines()[0] == "? 妇幼保健院院长是谁"
     assert "1. (" in first and "002_7e09391dc468c881.txt" in first
     assert "[院長]范多智" in first
     assert "context: " in first and second
@@ -90,12 +90,12 @@ def test_index_with_no_readable_report_fails_with_one_line(tmp_path: Path) -> No
 def test_eval_scores_a_labelled_file(corpus_index: Path, tmp_path: Path) -> None:
     questions = tmp_path / "q.jsonl"
     rows = [
-        {"id": "a", "query": "妇保院院长是谁", "category": "entity",
+        {"id": "a", "query": "妇幼保健院院长是谁", "category": "entity",
          "files": ["002_7e09391dc468c881.txt"], "evidence": ["院長范多智"]},
         {"id": "b", "query": "吉林这篇报道哪天发布", "category": "date",
          "files": ["001_a31383f84a783488.txt"], "evidence": ["2020年02月19日 15:03"]},
         {"id": "c", "query": "广东省派了多少人", "category": "no_answer", "files": [], "evidence": []},
-        {"id": "d", "query": "妇保院院长是谁", "category": "entity",
+        {"id": "d", "query": "妇幼保健院院长是谁", "category": "entity",
          "files": ["000_f160c81bd3db8945.txt"], "evidence": ["不存在的句子"]},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")

@@ -27,7 +27,7 @@ def marked(hit) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_simplified_question_finds_a_traditional_report(searcher: Searcher) -> None:
-    result = searcher.search("妇保院院长是谁")
+    result = searcher.search("妇幼保健院院长是谁")
     top = result.hits[0]
     assert top.report.file == "002_7e09391dc468c881.txt"
     assert "院長范多智" in top.sentence.text
