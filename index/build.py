@@ -31,7 +31,7 @@ from index.sidecar import Override, load_sidecar
 from index.storage import _meta_from_json, publish, write_build
 
 SIDECAR = "metadata.toml"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 """Bump when what a cache entry holds, or how it is made, changes."""
 PARALLEL_MIN_BYTES = 2_000_000
 """Below this much text to analyse, worker processes (each loads jieba: about a second) cost more
@@ -59,12 +59,19 @@ class EmptyCorpus(Exception):
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every report file and of the metadata sidecar, by name under the corpus folder."""
+    """sha256 of every report file that can be opened and of the metadata sidecar, by name under
+    the corpus folder: what a build records, so a later start can tell whether the corpus changed."""
     paths = discover(corpus_dir)
     sidecar = corpus_dir / SIDECAR
     if sidecar.is_file():
         paths.append(sidecar)
-    return {relative_name(path, corpus_dir): _sha256(path.read_bytes()) for path in paths}
+    hashes = {}
+    for path in paths:
+        try:
+            hashes[relative_name(path, corpus_dir)] = _sha256(path.read_bytes())
+        except OSError:
+            continue  # the build names it and skips it; so does this
+    return hashes
 
 
 def _sha256(data: bytes) -> str:
@@ -251,6 +258,7 @@ def build_index(
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}
     entries: dict[str, str | None] = {}  # by file, in corpus order: its cache key, None if unopened
+    first_of: dict[str, str] = {}  # content hash -> the first file with that content
     warnings: list[str] = []
     tasks: list[_Task] = []
     for path in discover(corpus_dir):
@@ -262,6 +270,10 @@ def build_index(
             warnings.append(f"{name}: skipped, it could not be opened ({error.strerror})")
             continue
         hashes[name] = _sha256(data)
+        if hashes[name] in first_of:
+            warnings.append(f"{name}: skipped, the same text as {first_of[hashes[name]]}")
+            continue
+        first_of[hashes[name]] = name
         entries[name] = key = cache.key(name, hashes[name], overrides.get(name))
         if not cache.has(key):
             tasks.append(_Task(name, data, overrides.get(name), key))

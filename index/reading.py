@@ -28,14 +28,16 @@ reading it would hold up the whole build (cleaning and segmenting take about a s
 
 def discover(corpus_dir: Path) -> list[Path]:
     """Every *.txt and *.md file under ``corpus_dir`` (recursively, hidden ones skipped), sorted by
-    relative path so that two builds over the same folder read the files in the same order."""
+    relative path so that two builds over the same folder read the files in the same order.
+    Links named like reports are listed even when they loop or dangle, so that reading them fails
+    and names them, rather than passing over them in silence."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     found = [
         path
         for path in corpus_dir.rglob("*")
         if path.suffix.lower() in REPORT_SUFFIXES
-        and path.is_file()
+        and (path.is_file() or path.is_symlink())
         and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
     ]
     return sorted(found, key=lambda path: relative_name(path, corpus_dir))

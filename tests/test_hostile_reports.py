@@ -126,10 +126,6 @@ def test_a_report_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Pat
     assert len(_naming(summary.warnings, "over.txt")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="build_index indexes a second copy of a report under another name without a warning",
-)
 def test_a_duplicated_report_is_named_and_indexed_once(tmp_path: Path) -> None:
     copy_corpus(tmp_path / "corpus", files=2)
     first = sorted((tmp_path / "corpus").iterdir())[0]
@@ -139,11 +135,6 @@ def test_a_duplicated_report_is_named_and_indexed_once(tmp_path: Path) -> None:
     assert len(_naming(summary.warnings, f"copy of {first.name}")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discovery passes over report-named symlinks that loop or dangle without a warning; "
-    "naming them needs build.file_hashes to survive files that cannot be opened",
-)
 def test_a_symlink_loop_is_named(tmp_path: Path) -> None:
     copy_corpus(tmp_path / "corpus", files=1)
     (tmp_path / "corpus" / "loop-a.txt").symlink_to("loop-b.txt")
