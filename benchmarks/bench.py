@@ -102,7 +102,6 @@ def measure_build(corpus: Path, index_path: Path) -> dict[str, object]:
 def measure_engine(index_path: Path, count: int, started: float) -> dict[str, object]:
     """This engine as the bot runs it: open, warm jieba, answer; then latency over ``count``."""
     from index.analysis import Analyzer
-    from index.bm25 import top_k
     from index.search import Searcher
 
     opened = time.perf_counter()
@@ -123,14 +122,14 @@ def measure_engine(index_path: Path, count: int, started: float) -> dict[str, ob
         return [(i, w) for i, w in zip(ids, counts.values()) if i is not None]
 
     texts = queries(count)
-    tokens = [analyzer.terms(q) for q in texts]
+    tokens = [analyzer.query_terms(q) for q in texts]
     plans = [weighted(t) for t in tokens]
     excluded, included, answers = [], [], []
     for text, plan in zip(texts, plans):
         t0 = time.perf_counter()
-        top_k(*postings.score(plan), TOP_K)
+        postings.best(plan, TOP_K)
         t1 = time.perf_counter()
-        top_k(*postings.score(weighted(analyzer.terms(text))), TOP_K)
+        postings.best(weighted(analyzer.query_terms(text)), TOP_K)
         t2 = time.perf_counter()
         searcher.search(text)
         t3 = time.perf_counter()
@@ -193,13 +192,13 @@ def measure_peer(engine: str, index_path: Path, count: int) -> dict[str, object]
     build_s = time.perf_counter() - started
     del corpus
     texts = queries(count)
-    tokens = [analyzer.terms(q) for q in texts]
+    tokens = [analyzer.query_terms(q) for q in texts]
     excluded, included = [], []
     for text, terms in zip(texts, tokens):
         t0 = time.perf_counter()
         search(terms)
         t1 = time.perf_counter()
-        search(analyzer.terms(text))
+        search(analyzer.query_terms(text))
         t2 = time.perf_counter()
         excluded.append(t1 - t0)
         included.append(t2 - t1)
@@ -266,6 +265,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--peers-up-to", type=int, default=100_000,
                         help="run rank_bm25 and bm25s up to this many sentences (slower beyond)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure an index already built for a size instead of building it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
@@ -281,7 +282,10 @@ def main() -> None:
     for size in args.sizes:
         corpus = generate(OUT / "corpora", size, SEED, ROOT / "corpus")
         index_path = OUT / "index" / str(size)
-        built = run_child("build", corpus, index_path, args.queries)
+        if args.reuse and (index_path / "current").exists():
+            built: dict[str, object] = {"index_mb": folder_mb(index_path / "current")}
+        else:
+            built = run_child("build", corpus, index_path, args.queries)
         print(f"{size}: build {json.dumps(built)}", flush=True)
         served = run_child("engine", corpus, index_path, args.queries)
         print(f"{size}: engine {json.dumps(served)}", flush=True)
