@@ -61,12 +61,12 @@ class Postings:
     def _by_length(self) -> dict[int, tuple[int, np.ndarray]]:
         """For each term length: the id of its first term and its terms as a sorted string array."""
         groups, first_id, first_char = {}, 0, 0
-        for length, count in enumerate(self.length_counts.tolist()):
-            if count and length:
-                chars = self.term_chars[first_char : first_char + length * count]
+        for length, how_many in enumerate(self.length_counts.tolist()):
+            if how_many and length:
+                chars = self.term_chars[first_char : first_char + length * how_many]
                 groups[length] = (first_id, np.asarray(chars, dtype=np.uint32).view(f"<U{length}"))
-            first_id += count
-            first_char += length * count
+            first_id += how_many
+            first_char += length * how_many
         return groups
 
     @property

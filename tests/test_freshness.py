@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from index.analysis import Analyzer
 from index.build import build_index
 from index.freshness import corpus_changes, prepare_index
 from index.storage import live_build, open_live
-from index.analysis import Analyzer
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

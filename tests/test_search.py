@@ -136,7 +136,6 @@ def test_scores_equal_rank_bm25_over_the_five_reports(searcher: Searcher) -> Non
         for sentence in report.sentences
     ]
     reference = BM25Okapi(documents)
-    postings = searcher._stored.postings
     for question in ["河北到1月底一共报告了多少确诊病例", "黨員志願者在核酸採樣點", "疫苗 接种", "癌"]:
         query = searcher.analyzer.terms(question)
         np.testing.assert_allclose(

@@ -4,8 +4,6 @@ import re
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from index.cleaning import CJK, clean
 from index.corpus import load_corpus
 from index.models import DAMAGED

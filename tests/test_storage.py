@@ -37,7 +37,7 @@ def test_round_trip_keeps_postings_reports_and_sentences(tmp_path: Path) -> None
     build(tmp_path, reports)
     stored = open_live(tmp_path, ANALYZER)
     expected = build_postings([list(s.text) for r in reports for s in r.sentences])
-    for name in ("terms", "offsets", "docs", "tfs", "idf", "doc_len"):
+    for name in ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len"):
         np.testing.assert_array_equal(getattr(stored.postings, name), getattr(expected, name))
     assert not isinstance(stored.postings.docs, np.memmap)  # in memory: a file cut short can't SIGBUS
     assert stored.postings.avgdl == expected.avgdl
