@@ -23,8 +23,8 @@ never served.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -79,9 +79,9 @@ class StoredIndex:
                 f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
             )
         try:
-            data = _read_checked(build_dir, self.manifest.get("files"))
+            sums = self.manifest["files"]
             arrays = {
-                name: np.load(io.BytesIO(data[f"{name}.npy"]), allow_pickle=False)
+                name: _checked_array(build_dir / f"{name}.npy", sums[f"{name}.npy"])
                 for name in _ARRAYS
             }
             self.reports = tuple(
@@ -91,9 +91,11 @@ class StoredIndex:
                     row["sentence_count"],
                     row["sha256"],
                 )
-                for row in json.loads(data["reports.json"].decode("utf-8"))
+                for row in json.loads(_checked_bytes(build_dir / "reports.json", sums["reports.json"]))
             )
-            self._db = _load_sentences(data["sentences.sqlite"])
+            self._db = _load_sentences(
+                _checked_bytes(build_dir / "sentences.sqlite", sums["sentences.sqlite"])
+            )
             self._db.execute("SELECT count(*) FROM sentences").fetchone()
         except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as error:
             raise IndexUnavailable(f"the index at {build_dir} is damaged: {error}") from None
@@ -160,15 +162,38 @@ def fingerprint(corpus_files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _read_checked(build_dir: Path, expected: Any) -> dict[str, bytes]:
-    """The bytes of every data file of a build, checked against the sha256 its manifest recorded
-    (builds written before the manifest recorded them are taken as they are)."""
-    data = {name: (build_dir / name).read_bytes() for name in DATA_FILES}
-    if isinstance(expected, dict):
-        for name, content in data.items():
-            if hashlib.sha256(content).hexdigest() != expected.get(name):
-                raise ValueError(f"{name} does not match the checksum its manifest recorded")
-    return data
+def _checked_bytes(path: Path, expected_sha256: str) -> bytes:
+    """A file's bytes, provided they are the ones the manifest recorded."""
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != expected_sha256:
+        raise ValueError(f"{path.name} does not match the checksum its manifest recorded")
+    return content
+
+
+def _checked_array(path: Path, expected_sha256: str) -> np.ndarray:
+    """An .npy file read straight into memory, provided its bytes are the ones the manifest
+    recorded. Only plain arrays are read: nothing that would need unpickling."""
+    with open(path, "rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran_order, dtype = read_header(handle)
+        if dtype.hasobject or fortran_order:
+            raise ValueError(f"{path.name} is not a plain array")
+        header_length = handle.tell()
+        count = math.prod(shape)
+        array = np.fromfile(handle, dtype=dtype, count=count)
+        if array.size != count:
+            raise ValueError(f"{path.name} is cut short")
+        handle.seek(0)
+        digest = hashlib.sha256(handle.read(header_length))
+    digest.update(memoryview(array).cast("B"))
+    if digest.hexdigest() != expected_sha256:
+        raise ValueError(f"{path.name} does not match the checksum its manifest recorded")
+    return array.reshape(shape)
 
 
 def _load_sentences(content: bytes) -> sqlite3.Connection:
