@@ -26,6 +26,7 @@ class Searcher:
         self.reports: tuple[ReportSummary, ...] = tuple(
             ReportSummary(r.meta, r.sentence_count) for r in stored.reports
         )
+        self._first_sentence = {r.meta.file: r.first_sentence for r in stored.reports}
 
     @classmethod
     def open(cls, index_path: Path, analyzer: Analyzer | None = None) -> Searcher:
@@ -81,10 +82,7 @@ class Searcher:
         )
 
     def _sentence_id(self, sentence: Sentence) -> int:
-        for report in self._stored.reports:
-            if report.meta.file == sentence.file:
-                return report.first_sentence + sentence.position
-        raise KeyError(sentence.file)
+        return self._first_sentence[sentence.file] + sentence.position
 
     def _missing_words(self, plan: QueryPlan) -> list[str]:
         """The question's words that no sentence holds, whole words only (广东省, not also 广东).
