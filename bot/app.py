@@ -6,10 +6,13 @@ import asyncio
 import logging
 import secrets
 import signal
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,6 +36,12 @@ log = logging.getLogger(__name__)
 REDACTED = "[TOKEN]"
 BOOTSTRAP_RETRIES = 5
 """Retries of deleteWebhook/setWebhook at start-up, for a Bot API that is briefly unreachable."""
+NETWORK_ATTEMPTS = 5
+FIRST_BACKOFF_SECONDS = 0.2
+"""Back-off before the 2nd attempt, doubling after: 0.2 + 0.4 + 0.8 + 1.6 = 3 s at most in all."""
+
+ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
+"""What a Bot API call returns, as the rate limiter passes it on."""
 
 
 def build_application(settings: Settings, index: IndexSource) -> Application:
@@ -44,7 +53,7 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(_file_url(settings.api_base_url))
-        .rate_limiter(AIORateLimiter(max_retries=settings.api_max_retries))
+        .rate_limiter(RetryingRateLimiter(max_retries=settings.api_max_retries))
         .build()
     )
     application.bot_data["services"] = Services(
@@ -83,6 +92,46 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
 
     application.add_error_handler(handlers.error_handler)
     return application
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (which waits out 429s) that also retries calls failing on the way there.
+
+    A 5xx answer, a timeout or a cut connection surfaces from PTB as ``NetworkError``; such a call
+    is tried up to NETWORK_ATTEMPTS times with a doubling back-off. ``BadRequest`` is a
+    ``NetworkError`` too but would fail the same way again, so it is raised at once, as are
+    ``Forbidden``, ``InvalidToken``, ``Conflict`` and ``RetryAfter`` (not ``NetworkError``s).
+
+    The trade-off: Telegram offers no idempotency key, so when a connection is cut or times out
+    after Telegram already sent the message, the retry sends it a second time. No client can tell
+    that from a cut before the message was sent, where not retrying loses the answer; a rare
+    duplicate does less harm than a question left unanswered.
+    """
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, ApiResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> ApiResult:
+        attempt_call = partial(
+            super().process_request, callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+        # ExtBot sends getUpdates around the rate limiter today; should that change, its polling
+        # loop still retries it with its own back-off, so it is tried once here.
+        attempts = 1 if endpoint == "getUpdates" else NETWORK_ATTEMPTS
+        for attempt in range(1, attempts):
+            try:
+                return await attempt_call()
+            except BadRequest:
+                raise
+            except NetworkError as error:
+                log.info("%s failed (%s) on attempt %d; retrying", endpoint, error, attempt)
+                await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
+        return await attempt_call()
 
 
 async def register_commands(application: Application) -> None:
