@@ -17,6 +17,7 @@ from secrets import token_bytes
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import (
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -25,6 +26,7 @@ from telegram import (
     MessageEntity,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
@@ -32,7 +34,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import render
 from bot.rate_limit import RateLimiter
-from bot.result_store import ResultStore, StoredAnswer, button_data, parse_button
+from bot.result_store import Owner, ResultStore, StoredAnswer, button_data, parse_button
 from bot.settings import Settings
 from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
 
@@ -102,6 +104,11 @@ def _mentions(message: Message) -> set[str]:
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.bot_data["services"]
+
+
+def _owner(chat: Chat, user: User | None) -> Owner:
+    """Whose an answer is, or a button press: the chat, and in a private chat the user too."""
+    return Owner(chat.id, user.id if user and chat.type == ChatType.PRIVATE else None)
 
 
 def _lang(update: Update) -> Lang:
@@ -233,7 +240,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     limit = services.settings.max_question_chars
     cut_at = limit if len(question) > limit else None
     answer = await services.look_up(question[:limit], cut_at)
-    answer_id = services.answers.put(answer)
+    answer_id = services.answers.put(answer, _owner(message.chat, update.effective_user))
     await message.reply_html(
         render.render_page(
             answer.result, 0, services.settings.page_size, lang, query_cut_at=cut_at
@@ -303,7 +310,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     services = _services(context)
     pressed = parse_button(data)
-    answer = services.answers.get(pressed.answer_id) if pressed else None
+    # A press under an inline-mode message comes with no chat: no stored answer is its (inline
+    # answers are not stored). Another chat's or user's answer gets the same alert as an expired
+    # one, so a replayed button learns nothing.
+    presser = _owner(query.message.chat, query.from_user) if query.message else None
+    answer = services.answers.get(pressed.answer_id, presser) if pressed else None
     if pressed is None or answer is None:
         await query.answer(text("expired", lang), show_alert=True)
         return

@@ -65,11 +65,6 @@ async def test_made_up_button_data_is_refused_and_reveals_nothing(start_bot, fak
     assert len(shown_to(fake_api, ALICE)) == before, "a made-up button showed something"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers are looked up by id alone: a button's data pressed in another chat, or by "
-    "another user in a private chat, pages and opens passages of someone else's answer",
-)
 async def test_another_users_or_chats_button_is_refused(start_bot, fake_api) -> None:
     async with start_bot():
         alices = await ask(fake_api, "河北省卫生健康委党组", user_id=ALICE)

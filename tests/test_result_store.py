@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.rate_limit import RateLimiter
-from bot.result_store import Button, ResultStore, StoredAnswer, button_data, parse_button
+from bot.result_store import Button, Owner, ResultStore, StoredAnswer, button_data, parse_button
 from index.models import SearchResult
 
 
@@ -15,6 +15,10 @@ class Clock:
         return self.now
 
 
+ALICE = Owner(chat_id=1001, user_id=1001)
+"""Alice in her private chat with the bot."""
+
+
 def answer(query: str = "q") -> StoredAnswer:
     return StoredAnswer(SearchResult(query, (), ()), ())
 
@@ -23,30 +27,48 @@ def test_stored_answers_come_back_until_they_expire() -> None:
     clock = Clock()
     store = ResultStore(ttl=60, clock=clock)
     stored = answer()
-    answer_id = store.put(stored)
+    answer_id = store.put(stored, ALICE)
     clock.now += 59
-    assert store.get(answer_id) is stored
+    assert store.get(answer_id, ALICE) is stored
     clock.now += 1
-    assert store.get(answer_id) is None
+    assert store.get(answer_id, ALICE) is None
     assert len(store) == 0
 
 
 def test_store_is_bounded_and_forgets_least_recently_used() -> None:
     store = ResultStore(max_answers=2)
-    first, second = store.put(answer("1")), store.put(answer("2"))
-    store.get(first)
-    third = store.put(answer("3"))
-    assert store.get(second) is None
-    assert store.get(first) is not None and store.get(third) is not None
+    first, second = store.put(answer("1"), ALICE), store.put(answer("2"), ALICE)
+    store.get(first, ALICE)
+    third = store.put(answer("3"), ALICE)
+    assert store.get(second, ALICE) is None
+    assert store.get(first, ALICE) is not None and store.get(third, ALICE) is not None
     assert len(store) == 2
 
 
 def test_unknown_ids_are_none() -> None:
-    assert ResultStore().get("nope") is None
+    assert ResultStore().get("nope", ALICE) is None
+
+
+def test_an_answer_comes_back_only_where_it_was_given() -> None:
+    store = ResultStore()
+    private, in_group = answer("private"), answer("group")
+    private_id = store.put(private, ALICE)
+    group_id = store.put(in_group, Owner(chat_id=-100123))
+    for stranger in (
+        Owner(chat_id=1001, user_id=2002),  # another user pressing in Alice's private chat
+        Owner(chat_id=2002, user_id=2002),  # Alice's button data replayed in Bob's chat
+        Owner(chat_id=1001),
+        None,  # a press under an inline-mode message, which has no chat
+    ):
+        assert store.get(private_id, stranger) is None, stranger
+    assert store.get(group_id, Owner(chat_id=-100456)) is None
+    assert store.get(group_id, ALICE) is None
+    assert store.get(private_id, ALICE) is private, "refusing strangers did not forget it"
+    assert store.get(group_id, Owner(chat_id=-100123)) is in_group
 
 
 def test_button_data_round_trips_and_fits_telegram_limit() -> None:
-    answer_id = ResultStore().put(answer())
+    answer_id = ResultStore().put(answer(), ALICE)
     for kind, number in (("page", 12), ("passage", 4)):
         data = button_data(kind, answer_id, number)
         assert len(data.encode()) <= 64
