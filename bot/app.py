@@ -34,6 +34,9 @@ from bot.strings import COMMANDS
 log = logging.getLogger(__name__)
 
 REDACTED = "[TOKEN]"
+PTB_BOT_LOGGER = "telegram.ext.ExtBot"
+"""The logger of the bot ``Application.builder()`` creates: it logs the Bot API URLs, token and
+all, at DEBUG. (The error handler's logger, ``handlers.log``, logs whatever a handler met.)"""
 BOOTSTRAP_RETRIES = 5
 """Retries of deleteWebhook/setWebhook at start-up, for a Bot API that is briefly unreachable."""
 NETWORK_ATTEMPTS = 5
@@ -48,6 +51,11 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
     """The bot: Bot API connection, shared services and the whole conversation, top to bottom."""
     if settings.token is None:
         raise ValueError("no bot token")
+    # Redacting on the loggers that can be handed the token, not only on the handlers that
+    # configure_logging knows, keeps it from every handler anyone attaches.
+    redactor = TokenRedactor(settings.token.get_secret_value())
+    for logger in (logging.getLogger(PTB_BOT_LOGGER), handlers.log):
+        logger.addFilter(redactor)
     application = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -217,6 +225,14 @@ class TokenRedactor(logging.Filter):
     def __init__(self, token: str) -> None:
         super().__init__()
         self._token = token
+
+    # Equal for the same token, so adding a second one (each build_application does) is a no-op:
+    # Filterer.addFilter skips a filter equal to one it has.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenRedactor) and other._token == self._token
+
+    def __hash__(self) -> int:
+        return hash(self._token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

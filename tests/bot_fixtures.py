@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,49 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
     await api.start()
     yield api
     await api.stop()
+
+
+class _EveryRecord(logging.Handler):
+    """Keeps each record as a line would show it: the message, then any traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The fake's access log is Telegram's side of the wire, where the token is in every URL;
+        # the bot never writes there (PTB's webhook server logs requests through its own logger).
+        if record.name != "tornado.access":
+            self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def token_in_no_log_line(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For every test that runs the fake Bot API: its token is in no log record, at any level.
+
+    The capturing handler has no TokenRedactor of its own (``bot.app.configure_logging`` puts one
+    on root's handlers), so this holds for any handler an operator attaches. httpx is kept at
+    WARNING, as configure_logging keeps it: at INFO it logs each request URL, which holds the token.
+    """
+    if "fake_api" not in request.fixturenames:
+        yield
+        return
+    token = request.getfixturevalue("fake_api").token
+    root, httpx = logging.getLogger(), logging.getLogger("httpx")
+    levels = root.level, httpx.level
+    handler = _EveryRecord()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    httpx.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        httpx.setLevel(levels[1])
+    if token is not None:
+        leaks = [line for line in handler.lines if token in line]
+        assert not leaks, f"{len(leaks)} log lines hold the token, first: {leaks[0]}"
 
 
 @pytest.fixture
