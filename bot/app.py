@@ -6,7 +6,8 @@ import asyncio
 import logging
 import secrets
 import signal
-from collections.abc import Callable, Coroutine
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
@@ -43,6 +45,9 @@ NETWORK_ATTEMPTS = 5
 FIRST_BACKOFF_SECONDS = 0.2
 """Back-off before the 2nd attempt, doubling after: 0.2 + 0.4 + 0.8 + 1.6 = 3 s at most in all."""
 
+CONCURRENT_UPDATES = 64
+"""Updates handled at once; those of a busy chat waiting their turn count too."""
+
 ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 """What a Bot API call returns, as the rate limiter passes it on."""
 
@@ -62,6 +67,7 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         .base_url(settings.api_base_url)
         .base_file_url(_file_url(settings.api_base_url))
         .rate_limiter(RetryingRateLimiter(max_retries=settings.api_max_retries))
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .build()
     )
     application.bot_data["services"] = Services(
@@ -100,6 +106,47 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
 
     application.add_error_handler(handlers.error_handler)
     return application
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Handles updates of different chats at once, and those of one chat one after the other.
+
+    One slow reply (a retry's back-off, a response held back) then holds up only its own chat,
+    while a user's answers still come in the order the questions were asked. Updates with no chat
+    (inline queries) are ordered per user.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._holders: Counter[int | None] = Counter()
+        """Updates running or waiting per chat, so that a chat's lock goes when it falls idle."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key], self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release: the Application waits for the updates in flight."""
+
+
+def _chat_key(update: object) -> int | None:
+    """The chat an update belongs to, or its user's id when it has no chat."""
+    if not isinstance(update, Update):
+        return None
+    place = update.effective_chat or update.effective_user
+    return place.id if place else None
 
 
 class RetryingRateLimiter(AIORateLimiter):

@@ -18,6 +18,7 @@ import random
 import shutil
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -180,6 +181,29 @@ async def test_every_question_answered_exactly_once_through_a_fifth_of_calls_fai
     assert not any(duplicated.values()), "duplicated answers"
     assert sum(fake_api.injected.values()) >= total // 10
     assert set(fake_api.injected) == set(FAULT_KINDS), fake_api.injected
+
+
+async def test_a_slow_reply_holds_up_only_its_own_chat_and_its_answers_keep_their_order(
+    start_bot: Any, fake_api: UnreliableBotApi, corpus_index: Path
+) -> None:
+    """The reply to Alice's first question is held back: Bob, asking meanwhile, is answered at
+    once, and Alice's second answer still comes after her first."""
+    alice, bob = 1001, 2002
+    searcher = Searcher.open(corpus_index)
+    async with start_bot():
+        fake_api.slow("sendMessage", 3.0)
+        fake_api.user_message("口罩", user_id=alice)
+        fake_api.user_message("党员", user_id=alice)
+        await asyncio.sleep(0.5)  # Alice's first answer is on its way, held back by the fake
+        asked = time.monotonic()
+        fake_api.user_message("核酸检测", user_id=bob)
+        await fake_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == bob)
+        waited = time.monotonic() - asked
+        await fake_api.wait_for("sendMessage", count=3)
+    assert waited < 1.5, f"Bob waited {waited:.1f} s behind Alice's slow reply"
+    to_alice = [c.params["text"] for c in fake_api.calls_to("sendMessage")
+                if c.params["chat_id"] == alice]
+    assert to_alice == [expected_reply(searcher, q, page_size=3) for q in ("口罩", "党员")]
 
 
 class FailingCall:
