@@ -18,11 +18,12 @@ import pytest
 from html_check import InvalidTelegramHtml, check_telegram_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_render import make_hit
 
 from bot import render
 from bot.render import MAX_MESSAGE_LENGTH, message_length
 from index.analysis import MAX_TERM_LENGTH, Analyzer
-from index.models import DAMAGED, Hit, ReportMeta, ReportSummary, SearchResult, Sentence
+from index.models import DAMAGED, Hit, ReportMeta, ReportSummary, SearchResult
 from index.search import Searcher
 
 EXAMPLES = int(os.environ.get("REPORTS_BOT_FUZZ_EXAMPLES", "100"))
@@ -157,15 +158,13 @@ def hostile_hits(draw: st.DrawFn, rank: int) -> Hit:
     highlights = tuple(
         (a, b) for a, b in zip(spans[::2], spans[1::2]) if a < b
     )
-    meta = draw(hostile_meta)
-    return Hit(
+    return make_hit(
+        sentence,
+        highlights,
         rank=rank,
-        score=1.0,
-        report=meta,
-        sentence=Sentence(meta.file, rank, 0, len(sentence), 0, None, sentence),
-        highlights=highlights,
-        context_before=draw(hostile_text),
-        context_after=draw(hostile_text),
+        before=draw(hostile_text),
+        after=draw(hostile_text),
+        meta=draw(hostile_meta),
     )
 
 
