@@ -24,6 +24,7 @@ import numpy as np
 
 _NO_TERMS = np.empty(0, dtype="<U1")
 
+
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
@@ -158,12 +159,15 @@ class Postings:
         total = sum(len(docs) for docs in lists)
         if total == 0:
             return np.empty(0, dtype=np.int64)
+        if len(lists) == 1:
+            return np.asarray(lists[0], dtype=np.int64)  # postings are sorted and distinct
         if total > self.sentence_count // 8:
             held = np.zeros(self.sentence_count, dtype=bool)
             for docs in lists:
                 held[docs] = True
             return np.flatnonzero(held)
-        return np.unique(np.concatenate(lists)).astype(np.int64)
+        merged = np.sort(np.concatenate(lists).astype(np.int64), kind="stable")  # merges the runs
+        return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
 def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
