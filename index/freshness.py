@@ -50,16 +50,20 @@ def prepare_index(
     corpus_dir: Path, index_path: Path, rebuild_if_stale: bool, analyzer: Analyzer | None = None
 ) -> list[str]:
     """Make sure there is an index to serve: build it when there is none, and when the corpus has
-    changed since the build either rebuild it or just say so. Returns what happened, for the log.
+    changed since the build (or the index is of another version, or damaged) either rebuild it or
+    say so. Returns what happened, for the log.
 
     Raises IndexUnavailable, CorpusError or EmptyCorpus when no index can be had at all."""
     notes: list[str] = []
     try:
         stored = open_live(index_path, (analyzer or Analyzer()).settings)
-    except IndexUnavailable:
-        if (index_path / "current").exists():
+    except IndexUnavailable as unusable:
+        if not (index_path / "current").exists():
+            notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
+        elif rebuild_if_stale:  # made by another version, or damaged: build a good one
+            notes.append(f"{unusable}; rebuilding it from {corpus_dir}")
+        else:
             raise
-        notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
         build_index(corpus_dir, index_path, analyzer)
         return notes
     stored.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from index.analysis import Analyzer
 from index.build import build_index
 from index.freshness import corpus_changes, prepare_index
-from index.storage import live_build, open_live
+from index.storage import IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -77,3 +79,17 @@ def test_an_index_without_its_corpus_folder_is_served_as_built(tmp_path: Path) -
     build_index(CORPUS, tmp_path / "ix")
     notes = prepare_index(tmp_path / "gone", tmp_path / "ix", rebuild_if_stale=True)
     assert notes == [f"corpus folder {tmp_path / 'gone'} not found: serving the index as it was built"]
+
+
+def test_an_index_of_another_format_is_rebuilt_for_serving_and_refused_for_a_search(
+    tmp_path: Path,
+) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    manifest_path = live_build(tmp_path / "ix") / "manifest.json"
+    old = manifest_path.read_text()
+    manifest_path.write_text(old.replace('"format_version": 2', '"format_version": 1'))
+    with pytest.raises(IndexUnavailable, match="format version 1"):
+        prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=False)
+    (note,) = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=True)
+    assert "format version 1" in note and note.endswith(f"rebuilding it from {CORPUS}")
+    assert open_live(tmp_path / "ix", Analyzer().settings).info.format_version == 2
