@@ -9,13 +9,15 @@ a freshly analysed one does: both go through the cache.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -252,8 +254,28 @@ def build_index(
     Only files the analysis cache does not hold are read and segmented, on ``workers`` processes
     (default: every core). ``progress(done, total)`` is called per file. Raises EmptyCorpus (and
     leaves the live index alone) when no report could be read."""
+    with _one_build_at_a_time(index_path):
+        return _build(corpus_dir, index_path, analyzer or Analyzer(), progress, workers)
+
+
+@contextmanager
+def _one_build_at_a_time(index_path: Path) -> Iterator[None]:
+    """Builds of one index folder take turns (a start-up rebuild and a manual `reports-bot index`
+    would otherwise prune each other's cache files); a second build waits for the first."""
+    index_path.mkdir(parents=True, exist_ok=True)
+    with open(index_path / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _build(
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer,
+    progress: Progress | None,
+    workers: int | None,
+) -> BuildSummary:
     started = time.perf_counter()
-    analyzer = analyzer or Analyzer()
     overrides = load_sidecar(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}

@@ -71,6 +71,8 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("query"), str):
+                raise TypeError("expected an object with a text `query`")
             questions.append(
                 Question(
                     id=str(row.get("id", number)),

@@ -10,8 +10,8 @@ from index.storage import IndexUnavailable
 
 
 def probe(index_path: Path) -> str:
-    """Open the live index and ask it a question it must answer (its first report's title, or its
-    first sentence). Returns one line for the log; raises IndexUnavailable saying what failed."""
+    """Open the live index and ask it a question it must answer (its first sentence). Returns one
+    line for the log; raises IndexUnavailable saying what failed."""
     started = time.perf_counter()
     searcher = Searcher.open(index_path)
     try:

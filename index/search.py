@@ -53,7 +53,7 @@ class Searcher:
         """The best ``top_k`` sentences for ``query``; none when no word of it means anything here."""
         plan = plan_query(query, self._analyzer)
         missing = self._missing_words(plan)
-        if len(missing) == len(_top_level(plan.words)):
+        if top_k < 1 or len(missing) == len(_top_level(plan.words)):
             return SearchResult(query=query, hits=(), missing=tuple(missing))
         postings = self._stored.postings
         term_ids = postings.term_ids(term for term, _ in plan.terms)
@@ -68,8 +68,8 @@ class Searcher:
         return SearchResult(query=query, hits=hits, missing=tuple(missing))
 
     def sample_question(self) -> str:
-        """Something the index must answer: its first report's title, or its first sentence."""
-        return self.reports[0].meta.title or self._stored.sentence(0).text
+        """Something the index must answer: its first sentence."""
+        return self._stored.sentence(0).text
 
     def passage(self, sentence: Sentence) -> str:
         """The whole paragraph ``sentence`` stands in."""

@@ -72,6 +72,8 @@ class StoredIndex:
             raise IndexUnavailable(f"the index build {build_dir} is incomplete (no manifest)") from None
         except (OSError, ValueError) as error:
             raise IndexUnavailable(f"the index manifest {manifest_path} is unreadable: {error}") from None
+        if not isinstance(self.manifest, dict):
+            raise IndexUnavailable(f"the index manifest {manifest_path} is damaged: not an object")
         version = self.manifest.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexUnavailable(
@@ -97,10 +99,10 @@ class StoredIndex:
                 _checked_bytes(build_dir / "sentences.sqlite", sums["sentences.sqlite"])
             )
             self._db.execute("SELECT count(*) FROM sentences").fetchone()
+            self.postings = Postings(avgdl=float(self.manifest["avgdl"]), **arrays)
+            self._check_shapes()
         except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as error:
-            raise IndexUnavailable(f"the index at {build_dir} is damaged: {error}") from None
-        self.postings = Postings(avgdl=float(self.manifest["avgdl"]), **arrays)
-        self._check_shapes()
+            raise IndexUnavailable(f"the index at {build_dir} is damaged: {error!r}") from None
         self._report_starts = np.asarray([r.first_sentence for r in self.reports], dtype=np.int64)
 
     def _check_shapes(self) -> None:
