@@ -41,6 +41,14 @@ def subcommand(register: Registrar) -> Registrar:
     return register
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def fail(message: str) -> int:
     """One clear line on stderr instead of a traceback; exit status 1."""
     print(f"reports-bot: {message}", file=sys.stderr)
@@ -101,6 +109,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
             summary = build_index(corpus_dir, index_path, progress=progress)
         except (CorpusError, EmptyCorpus) as error:
             return fail(str(error))
+        except OSError as error:
+            return fail(f"cannot write the index at {index_path}: {error.strerror or error}")
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
@@ -114,7 +124,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 def add_search(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser("search", help="answer a question (or one per stdin line)")
     parser.add_argument("query", nargs="?", help="the question; omit with --json to read stdin")
-    parser.add_argument("--top-k", type=int, help="how many sentences (default: settings)")
+    parser.add_argument("--top-k", type=positive_int, help="how many sentences (default: settings)")
     parser.add_argument("--json", action="store_true", help="print JSON objects")
     parser.add_argument("--index", type=Path, help="index folder (default: settings)")
     parser.set_defaults(handler=run_search)
@@ -148,7 +158,9 @@ def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
         return Searcher.open(index_path)
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
-        return None
+    except OSError as error:
+        fail(f"cannot use the index at {index_path}: {error.strerror or error}")
+    return None
 
 
 def format_result(result: SearchResult) -> str:
@@ -178,7 +190,7 @@ def format_result(result: SearchResult) -> str:
 def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser("eval", help="measure answer quality on labelled questions")
     parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions")
-    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--top-k", type=positive_int, default=5)
     parser.add_argument("--index", type=Path, help="index folder (default: settings)")
     parser.add_argument("--verbose", action="store_true", help="list the questions missed")
     parser.set_defaults(handler=run_eval)
@@ -265,7 +277,9 @@ def open_live_index(settings: Settings) -> LiveIndex | None:
         return LiveIndex(settings.index_path)
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
-        return None
+    except OSError as error:
+        fail(f"cannot use the index at {settings.index_path}: {error.strerror or error}")
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"REPORTS_BOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+            f"REPORTS_BOT_{str(e['loc'][0]).upper()}: {e['msg']}" for e in error.errors()
         )
         return fail(f"bad setting: {problems} (set it in the environment or .env; "
                     "`reports-bot chat` needs no token)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,9 +39,15 @@ class Settings(BaseSettings):
     allowed_users: Annotated[set[int], NoDecode] = Field(default_factory=set)
     allowed_chats: Annotated[set[int], NoDecode] = Field(default_factory=set)
     """Allow-lists for private deployments, as ``123,456`` or ``[123, 456]``; empty allows all."""
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     jieba_cache_dir: Path | None = None
     """Where jieba caches its dictionary (default: the system temp folder)."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        """Accept ``debug`` as well as ``DEBUG``."""
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("allowed_users", "allowed_chats", mode="before")
     @classmethod

@@ -114,3 +114,27 @@ def test_eval_names_a_malformed_line(tmp_path: Path, corpus_index: Path) -> None
     run = cli("eval", str(questions), "--index", str(corpus_index))
     assert run.returncode == 1
     assert "line 2" in run.stderr
+
+
+def test_an_index_path_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    run = cli("index", "--index", str(tmp_path / "afile"))
+    assert run.returncode == 1
+    assert run.stderr.strip().startswith(f"reports-bot: cannot write the index at {tmp_path / 'afile'}")
+    assert "Traceback" not in run.stderr
+
+
+def test_top_k_must_be_positive(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "--top-k", "0", "疫苗")
+    assert run.returncode == 2
+    assert "must be at least 1" in run.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_it(corpus_index: Path) -> None:
+    env_run = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "search", "--index", str(corpus_index), "疫苗"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "REPORTS_BOT_LOG_LEVEL": "LOUD", "REPORTS_BOT_TOP_K": "2"},
+    )
+    assert env_run.returncode == 1
+    assert env_run.stderr.startswith("reports-bot: bad setting: REPORTS_BOT_LOG_LEVEL: ")
