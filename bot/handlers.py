@@ -70,9 +70,8 @@ class Services:
 
     async def look_up(self, question: str, query_cut_at: int | None = None) -> StoredAnswer:
         """Search the current index, in a worker thread so the event loop stays free."""
-        searcher = self.index.current()
-
         def search() -> StoredAnswer:
+            searcher = self.index.current()  # in the thread: a newly built index loads here
             result = searcher.search(question, top_k=self.settings.top_k)
             passages = tuple(searcher.passage(hit.sentence) for hit in result.hits)
             return StoredAnswer(result, passages, query_cut_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from index.analysis import Analyzer
@@ -40,10 +41,17 @@ class LiveIndex:
         self._loaded = _signature(self._searcher.build_dir)
         self._damage_logged: Signature = self._loaded
         self._refused: Path | None = None
+        self._switching = threading.Lock()
         self._analyzer.warm_up()  # so that the first question does not wait for jieba
 
     def current(self) -> Searcher:
-        """The searcher for the live build; costs a readlink and a listing when nothing changed."""
+        """The searcher for the live build; costs a readlink and a listing when nothing changed.
+        Safe to call from worker threads (the bot does, so that loading a new build never holds up
+        its event loop); one thread loads a new build while the others wait for it."""
+        with self._switching:
+            return self._current()
+
+    def _current(self) -> Searcher:
         try:
             build = live_build(self.index_path)
         except IndexUnavailable as error:
