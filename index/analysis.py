@@ -2,7 +2,7 @@
 
 Folding: NFKC (full-width to half-width), lower case, Traditional to Simplified with OpenCC, so that
 a question in either script finds a report in either script. Segmenting: jieba in search mode with a
-domain dictionary, plus the character bigrams and single characters of every CJK run, which find the
+domain dictionary, plus the CJK bigrams and single characters around its words, which find the
 sub-words jieba keeps inside longer words (简单 in 安装简单), names it has never seen, and one-character
 questions. Measured on the labelled questions, the characters lift hit@1 from 0.89 to 0.95.
 """

@@ -239,7 +239,7 @@ class PostingsBuilder:
         self._doc_len: list[np.ndarray] = []
 
     def add(self, block: TermBlock) -> None:
-        """Take the next block of sentences (postings arrays may be memory-mapped)."""
+        """Take the next block of sentences."""
         ids = self._ids
         ids.update(zip(filterfalse(ids.__contains__, block.vocabulary), count(len(ids))))
         global_ids = np.fromiter(

@@ -99,7 +99,7 @@ class AnalysisCache:
     the entry is whole.
 
     The key hashes everything the analysis depends on: the file's bytes, its name (sentences and
-    metadata carry it), its metadata.toml override (the title is indexed with every sentence), the
+    metadata carry it), its metadata.toml override (it changes the stored metadata), the
     analyzer settings, and the cache format version (the index format does not change what a
     report's analysis is)."""
 
