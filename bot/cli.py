@@ -308,9 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Command | None = getattr(args, "handler", None)
     if command is None:
         # The main job: the bot when there is a token, otherwise the same answers in the terminal.
-        if settings.token is None:
+        has_token = settings.token is not None and settings.token.get_secret_value().strip()
+        if not has_token:
             print("reports-bot: no REPORTS_BOT_TOKEN set: starting the terminal chat", file=sys.stderr)
-        command = run_bot if settings.token else run_chat
+        command = run_bot if has_token else run_chat
     return command(args, settings)
 
 

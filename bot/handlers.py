@@ -215,6 +215,9 @@ async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     for mentioned in message.parse_entities([MessageEntity.MENTION]).values():
         if mentioned.lower() == mention:
             question = question.replace(mentioned, " ")
+    if not question.strip():  # only the mention: say how to ask, as /search alone does
+        await message.reply_text(text("search_usage", _lang(update)))
+        return
     await _answer(update, context, question)
 
 

@@ -154,7 +154,9 @@ async def test_group_answers_only_search_mentions_and_replies(start_bot, fake_ap
         mentioned = await ask(fake_api, "@reports_test_bot 河北省卫生健康委党组", chat_id=GROUP)
         replied = await ask(fake_api, "上海市教卫系统", chat_id=GROUP, reply_to=searched.result)
         usage = await ask(fake_api, "/search", chat_id=GROUP)
+        bare_mention = await ask(fake_api, "@reports_test_bot", chat_id=GROUP)
     assert ".txt" in searched.params["text"]
+    assert bare_mention.params["text"] == usage.params["text"], "a bare mention gets the usage hint"
     assert HEBEI in mentioned.params["text"]
     assert SHANGHAI in replied.params["text"]
     assert usage.params["text"].startswith("用法")
