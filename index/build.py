@@ -25,14 +25,12 @@ import numpy as np
 
 from index.analysis import Analyzer
 from index.bm25 import PostingsBuilder, TermBlock, term_block
-from index.corpus import read_report
+from index.corpus import read_report, unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.models import Report, Sentence
-from index.reading import discover, relative_name
-from index.sidecar import Override, load_sidecar
+from index.sidecar import SIDECAR_NAME, Override, load_sidecar
 from index.storage import _meta_from_json, publish, write_build
 
-SIDECAR = "metadata.toml"
 CACHE_VERSION = 2
 """Bump when what a cache entry holds, or how it is made, changes."""
 PARALLEL_MIN_BYTES = 2_000_000
@@ -63,16 +61,16 @@ class EmptyCorpus(Exception):
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
     """sha256 of every report file that can be opened and of the metadata sidecar, by name under
     the corpus folder: what a build records, so a later start can tell whether the corpus changed."""
-    paths = discover(corpus_dir)
-    sidecar = corpus_dir / SIDECAR
+    return _with_sidecar(
+        corpus_dir, {name: digest for name, _, digest, _ in walk_corpus(corpus_dir) if digest}
+    )
+
+
+def _with_sidecar(corpus_dir: Path, hashes: dict[str, str]) -> dict[str, str]:
+    """The report files' hashes, and the metadata sidecar's where there is one."""
+    sidecar = corpus_dir / SIDECAR_NAME
     if sidecar.is_file():
-        paths.append(sidecar)
-    hashes = {}
-    for path in paths:
-        try:
-            hashes[relative_name(path, corpus_dir)] = _sha256(path.read_bytes())
-        except OSError:
-            continue  # the build names it and skips it; so does this
+        hashes[SIDECAR_NAME] = _sha256(sidecar.read_bytes())
     return hashes
 
 
@@ -279,28 +277,21 @@ def _build(
     overrides = load_sidecar(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}
-    entries: dict[str, str | None] = {}  # by file, in corpus order: its cache key, None if unopened
-    first_of: dict[str, str] = {}  # content hash -> the first file with that content
+    entries: dict[str, str] = {}  # by file, in corpus order: its cache key
+    names: list[str] = []
     warnings: list[str] = []
     tasks: list[_Task] = []
-    for path in discover(corpus_dir):
-        name = relative_name(path, corpus_dir)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            entries[name] = None
-            warnings.append(f"{name}: skipped, it could not be opened ({error.strerror})")
+    for name, data, digest, skipped in walk_corpus(corpus_dir):
+        names.append(name)
+        if digest:
+            hashes[name] = digest
+        if data is None or digest is None:
+            warnings.append(skipped)
             continue
-        hashes[name] = _sha256(data)
-        if hashes[name] in first_of:
-            warnings.append(f"{name}: skipped, the same text as {first_of[hashes[name]]}")
-            continue
-        first_of[hashes[name]] = name
-        entries[name] = key = cache.key(name, hashes[name], overrides.get(name))
+        entries[name] = key = cache.key(name, digest, overrides.get(name))
         if not cache.has(key):
             tasks.append(_Task(name, data, overrides.get(name), key))
-    if (corpus_dir / SIDECAR).is_file():
-        hashes[SIDECAR] = _sha256((corpus_dir / SIDECAR).read_bytes())
+    _with_sidecar(corpus_dir, hashes)
 
     done = len(entries) - len(tasks)
 
@@ -316,8 +307,8 @@ def _build(
     reports: list[Report] = []
     analysed = len(tasks)
     for name, key in entries.items():
-        loaded = cache.load(key) if key else None
-        if key and loaded is None:  # a damaged entry: analyse the file again
+        loaded = cache.load(key)
+        if loaded is None:  # a damaged entry: analyse the file again
             task = _Task(name, (corpus_dir / name).read_bytes(), overrides.get(name), key)
             _analyse(task, analyzer, cache)
             analysed += 1
@@ -327,10 +318,7 @@ def _build(
         elif loaded is not None:
             reports.append(loaded[0])
             builder.add(loaded[1])
-    warnings += [
-        f'{SIDECAR}: ["{name}"] matches no report file in the corpus folder'
-        for name in sorted(set(overrides) - set(entries))
-    ]
+    warnings += unmatched_overrides(overrides, names)
     if not reports:
         raise EmptyCorpus(f"no report could be read from {corpus_dir}")
     postings = builder.finish()
@@ -342,7 +330,7 @@ def _build(
         hashes,
     )
     publish(index_path, build_dir)
-    cache.keep_only(key for key in entries.values() if key)
+    cache.keep_only(entries.values())
     return BuildSummary(
         reports=len(reports),
         sentences=postings.sentence_count,

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from index.cleaning import clean
@@ -26,19 +28,45 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     overrides = load_sidecar(corpus_dir)
     reports: list[Report] = []
     warnings: list[str] = []
-    names = set()
+    names = []
+    for name, data, _, skipped in walk_corpus(corpus_dir):
+        names.append(name)
+        if data is None:
+            warnings.append(skipped)
+            continue
+        try:
+            reports.append(read_report(name, data, overrides.get(name)))
+        except UnreadableFile as unreadable:
+            warnings.append(str(unreadable))
+    return Corpus(tuple(reports), tuple(warnings + unmatched_overrides(overrides, names)))
+
+
+def walk_corpus(corpus_dir: Path) -> Iterator[tuple[str, bytes | None, str | None, str]]:
+    """Each report file in order: its name, its bytes and their sha256, or, for a file skipped,
+    no bytes and the warning that says why: it could not be opened (no hash either), or it
+    repeats the text of an earlier file."""
+    first_of: dict[str, str] = {}
     for path in discover(corpus_dir):
         name = relative_name(path, corpus_dir)
-        names.add(name)
         try:
-            reports.append(read_report(name, path.read_bytes(), overrides.get(name)))
-        except UnreadableFile as skipped:
-            warnings.append(str(skipped))
+            data = path.read_bytes()
         except OSError as error:
-            warnings.append(f"{name}: skipped, it could not be opened ({error.strerror})")
-    for name in sorted(set(overrides) - names):
-        warnings.append(f'{SIDECAR_NAME}: ["{name}"] matches no report file in the corpus folder')
-    return Corpus(tuple(reports), tuple(warnings))
+            yield name, None, None, f"{name}: skipped, it could not be opened ({error.strerror})"
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in first_of:
+            yield name, None, digest, f"{name}: skipped, the same text as {first_of[digest]}"
+            continue
+        first_of[digest] = name
+        yield name, data, digest, ""
+
+
+def unmatched_overrides(overrides: dict[str, Override], names: Iterable[str]) -> list[str]:
+    """A warning for each metadata.toml entry that names no report file."""
+    return [
+        f'{SIDECAR_NAME}: ["{name}"] matches no report file in the corpus folder'
+        for name in sorted(set(overrides) - set(names))
+    ]
 
 
 def read_report(name: str, data: bytes, override: Override | None = None) -> Report:

@@ -18,6 +18,7 @@ import pytest
 from bot_fixtures import CORPUS, copy_corpus
 
 from index.build import EmptyCorpus, build_index
+from index.corpus import load_corpus
 from index.reading import MAX_REPORT_BYTES
 from index.search import Searcher
 
@@ -194,3 +195,16 @@ def test_index_command_exit_status_says_whether_any_report_was_read(tmp_path: Pa
     assert failed.stderr.startswith("reports-bot: no report could be read")
     assert "Traceback" not in failed.stderr
     assert not (tmp_path / "index2" / "current").exists()
+
+
+def test_the_corpus_command_and_the_build_skip_the_same_copy(tmp_path: Path) -> None:
+    """What `reports-bot corpus` shows is what `reports-bot index` indexes."""
+    copy_corpus(tmp_path / "corpus", files=2)
+    first = sorted((tmp_path / "corpus").iterdir())[0]
+    (tmp_path / "corpus" / f"copy of {first.name}").write_bytes(first.read_bytes())
+    shown = load_corpus(tmp_path / "corpus")
+    built = build_index(tmp_path / "corpus", tmp_path / "index", workers=1)
+    assert len(shown.reports) == built.reports == 2
+    assert [w for w in shown.warnings if "copy of" in w] == [
+        w for w in built.warnings if "copy of" in w
+    ]
