@@ -86,9 +86,6 @@ class Postings:
             ids.append(first_id + position if hit else None)
         return ids
 
-    def document_frequency(self, term_id: int) -> int:
-        return int(self.offsets[term_id + 1] - self.offsets[term_id])
-
     def score(self, weighted_terms: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every sentence holding any of the terms: (sentence ids ascending, scores).
 

@@ -35,10 +35,6 @@ class Searcher:
         return cls(open_live(index_path, analyzer.settings), analyzer)
 
     @property
-    def manifest(self) -> dict[str, object]:
-        return self._stored.manifest
-
-    @property
     def analyzer(self) -> Analyzer:
         return self._analyzer
 
