@@ -253,7 +253,6 @@ class PostingsBuilder:
         df = np.zeros(len(self._ids), dtype=np.int64)
         for global_ids, block_df, _, _ in self._blocks:
             df[global_ids] += block_df
-        idf = _okapi_idf(df, len(doc_len))  # in first-seen order, like rank_bm25
 
         # Renumber terms in (length, text) order so a query finds them by binary search.
         first_seen = np.asarray(list(self._ids), dtype=np.str_)
@@ -265,7 +264,8 @@ class PostingsBuilder:
         np.cumsum(df[sorted_order], out=offsets[1:])
 
         docs = np.empty(int(offsets[-1]), dtype=np.int32)
-        tfs = np.empty(int(offsets[-1]), dtype=np.uint16)
+        largest_tf = max(int(block_tfs.max(initial=0)) for *_, block_tfs in self._blocks)
+        tfs = np.empty(int(offsets[-1]), dtype=tf_dtype(largest_tf))
         next_free = offsets[:-1].copy()
         first_doc = 0
         for (global_ids, block_df, block_docs, block_tfs), lengths in zip(
@@ -277,7 +277,7 @@ class PostingsBuilder:
             next_free[term] += block_df
             slots = np.repeat(shift, block_df) + np.arange(len(block_docs))
             docs[slots] = np.asarray(block_docs) + first_doc
-            tfs[slots] = np.minimum(block_tfs, np.iinfo(np.uint16).max)
+            tfs[slots] = np.minimum(block_tfs, np.iinfo(tfs.dtype).max)
             first_doc += len(lengths)
         ordered = first_seen[sorted_order].tolist()
         return Postings(
@@ -286,17 +286,25 @@ class PostingsBuilder:
             offsets=offsets,
             docs=docs,
             tfs=tfs,
-            idf=idf[sorted_order],
+            idf=okapi_idf(df[sorted_order], len(doc_len)),
             doc_len=doc_len,
             avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
         )
 
 
-def _okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
-    """rank_bm25's idf, summed in the same order (terms as first seen) so the mean matches to the bit.
+def tf_dtype(largest_tf: int) -> np.dtype:
+    """One byte per term frequency where every one fits (a term 256 times in a sentence is rare)."""
+    return np.dtype(np.uint8 if largest_tf <= np.iinfo(np.uint8).max else np.uint16)
 
-    ``np.cumsum`` adds strictly left to right, as rank_bm25's running sum does; the logarithms are
-    Python's, once per distinct document frequency."""
+
+def okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
+    """rank_bm25's idf of terms with document frequencies ``df``, in the index's term order.
+
+    rank_bm25 floors negative idfs at epsilon times the mean idf, summed in the order it first saw
+    the terms; summed here in term order, the mean can differ from it in the last bit (about 1e-16),
+    but it depends on the set of terms alone, so a build updated in place equals a full one to the
+    bit. ``np.cumsum`` adds strictly left to right; the logarithms are Python's, once per distinct
+    document frequency."""
     values, inverse = np.unique(df, return_inverse=True)
     logs = [math.log(corpus_size - n + 0.5) - math.log(n + 0.5) for n in values.tolist()]
     idf = np.asarray(logs, dtype=np.float64)[inverse]

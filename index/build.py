@@ -29,7 +29,7 @@ from index.corpus import read_report, unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.models import Report, Sentence
 from index.sidecar import SIDECAR_NAME, Override, load_sidecar
-from index.storage import _meta_from_json, publish, write_build
+from index.storage import _meta_from_json, publish, stored_reports, write_build
 
 CACHE_VERSION = 2
 """Bump when what a cache entry holds, or how it is made, changes."""
@@ -322,13 +322,8 @@ def _build(
     if not reports:
         raise EmptyCorpus(f"no report could be read from {corpus_dir}")
     postings = builder.finish()
-    build_dir = write_build(
-        index_path,
-        postings,
-        [(report, hashes[report.meta.file]) for report in reports],
-        analyzer.settings,
-        hashes,
-    )
+    rows, table = stored_reports([(report, hashes[report.meta.file]) for report in reports])
+    build_dir = write_build(index_path, postings, rows, table, analyzer.settings, hashes)
     publish(index_path, build_dir)
     cache.keep_only(entries.values())
     return BuildSummary(

@@ -1,23 +1,25 @@
-"""The on-disk index: a versioned folder of plain arrays and tables, swapped in atomically.
+"""The on-disk index: a versioned folder of plain arrays, swapped in atomically.
 
 Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
 
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
         manifest.json                 format version, build time, corpus fingerprint and file hashes,
-                                      analyzer settings, counts
-        reports.json                  one object per report: metadata, content hash, sentence id range
-        sentences.sqlite              table ``sentences``: the displayed sentences, by sentence id
+                                      analyzer settings, counts, sha256 of every other file
+        reports.json                  one object per report: metadata, content hash, sentence id
+                                      range, section headings
+        sentence_text.npy sentence_bounds.npy sentence_fields.npy
+                                      the displayed sentences: UTF-8 text back to back, where each
+                                      starts, and (start, end, paragraph, section) per sentence
         term_chars.npy length_counts.npy  the vocabulary: code points of the terms in (length, text)
                                       order, and how many terms there are of each length
         offsets.npy docs.npy tfs.npy  CSR postings: term i holds docs[offsets[i]:offsets[i+1]]
         idf.npy doc_len.npy           rank_bm25's idf per term; terms per sentence
 
 Arrays are ``.npy`` files, loaded with ``allow_pickle=False``; nothing is ever pickled. A build is
-read whole into memory when opened (arrays and sentence table alike), so a file truncated or
-overwritten under a running bot cannot crash it (a memory-mapped file cut short raises SIGBUS) or
-change its answers. The manifest is written last, so a build folder without one is unfinished and
-never served.
+read whole into memory when opened, so a file truncated or overwritten under a running bot cannot
+crash it (a memory-mapped file cut short raises SIGBUS) or change its answers. The manifest is
+written last, so a build folder without one is unfinished and never served.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import json
 import math
 import os
 import shutil
-import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,11 +39,15 @@ import numpy as np
 
 from index.bm25 import Postings
 from index.models import IndexInfo, Report, ReportMeta, Sentence
+from index.sentence_table import SentenceTable, join_tables, report_sections, table_of
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
-DATA_FILES = ("reports.json", "sentences.sqlite", *(f"{name}.npy" for name in _ARRAYS))
+_TABLE_ARRAYS = {"sentence_text": "text", "sentence_bounds": "bounds", "sentence_fields": "fields"}
+DATA_FILES = ("reports.json", *(f"{name}.npy" for name in (*_ARRAYS, *_TABLE_ARRAYS)))
 """Every file of a build besides the manifest, which records their sha256."""
+_IO_THREADS = 2
+"""Files read (or written) and checksummed at once: hashing and file reads release the GIL."""
 _KEEP_OLD_BUILDS = 1
 """Builds kept besides the live one, so a reader that opened the previous build can finish."""
 
@@ -52,16 +58,30 @@ class IndexUnavailable(Exception):
 
 @dataclass(frozen=True)
 class StoredReport:
-    """A report as the index keeps it: metadata, where its sentences start, and its content hash."""
+    """A report as the index keeps it: metadata, where its sentences start, its content hash, and
+    the section headings its sentences stand under (they refer to them by number)."""
 
     meta: ReportMeta
     first_sentence: int
     sentence_count: int
     sha256: str
+    sections: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"meta": asdict(self.meta), "first_sentence": self.first_sentence,
+                "sentence_count": self.sentence_count, "sha256": self.sha256,
+                "sections": list(self.sections)}
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> StoredReport:
+        return cls(_meta_from_json(row["meta"]), row["first_sentence"], row["sentence_count"],
+                   row["sha256"], tuple(row["sections"]))
 
 
 class StoredIndex:
     """A loaded build, held in memory: postings, report metadata, and the sentence table."""
+
+    table: SentenceTable
 
     def __init__(self, build_dir: Path) -> None:
         self.build_dir = build_dir
@@ -82,26 +102,24 @@ class StoredIndex:
             )
         try:
             sums = self.manifest["files"]
-            arrays = {
-                name: _checked_array(build_dir / f"{name}.npy", sums[f"{name}.npy"])
-                for name in _ARRAYS
-            }
-            self.reports = tuple(
-                StoredReport(
-                    _meta_from_json(row["meta"]),
-                    row["first_sentence"],
-                    row["sentence_count"],
-                    row["sha256"],
+            names = (*_ARRAYS, *_TABLE_ARRAYS)
+            # Largest first, so the two threads finish together.
+            names = sorted(names, key=lambda n: -(build_dir / f"{n}.npy").stat().st_size)
+            with ThreadPoolExecutor(_IO_THREADS) as pool:
+                loaded = pool.map(
+                    lambda name: _checked_array(build_dir / f"{name}.npy", sums[f"{name}.npy"]),
+                    names,
                 )
+                arrays = dict(zip(names, loaded))
+            self.reports = tuple(
+                StoredReport.from_json(row)
                 for row in json.loads(_checked_bytes(build_dir / "reports.json", sums["reports.json"]))
             )
-            self._db = _load_sentences(
-                _checked_bytes(build_dir / "sentences.sqlite", sums["sentences.sqlite"])
-            )
-            self._db.execute("SELECT count(*) FROM sentences").fetchone()
+            self.table = SentenceTable(**{field: arrays.pop(name)
+                                          for name, field in _TABLE_ARRAYS.items()})
             self.postings = Postings(avgdl=float(self.manifest["avgdl"]), **arrays)
             self._check_shapes()
-        except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as error:
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise IndexUnavailable(f"the index at {build_dir} is damaged: {error!r}") from None
         self._report_starts = np.asarray([r.first_sentence for r in self.reports], dtype=np.int64)
 
@@ -113,6 +131,9 @@ class StoredIndex:
             and len(p.docs) == len(p.tfs) == counts["postings"] == int(p.offsets[-1])
             and len(p.doc_len) == counts["sentences"]
             and len(self.reports) == counts["reports"]
+            and len(self.table) == len(self.table.bounds) - 1 == counts["sentences"]
+            and self.table.fields.ndim == 2
+            and int(self.table.bounds[-1]) == len(self.table.text)
         )
         sentences = counts["sentences"]
         in_range = (
@@ -122,6 +143,7 @@ class StoredIndex:
             and (len(p.docs) == 0 or (int(p.docs.min()) >= 0 and int(p.docs.max()) < sentences))
             and all(0 <= r.first_sentence <= r.first_sentence + r.sentence_count <= sentences
                     for r in self.reports)
+            and bool(np.all(np.diff(self.table.bounds) >= 0))
         )
         if not in_range:
             raise IndexUnavailable(f"the index at {self.build_dir} is damaged: its arrays disagree")
@@ -141,19 +163,21 @@ class StoredIndex:
         return self.reports[int(np.searchsorted(self._report_starts, sentence_id, side="right")) - 1]
 
     def sentences(self, first: int, last: int) -> list[Sentence]:
-        """Sentences with ids first..last inclusive, in order."""
-        rows = self._db.execute(
-            "SELECT file, position, start, end, paragraph, section, text FROM sentences "
-            "WHERE id BETWEEN ? AND ? ORDER BY id",
-            (first, last),
-        ).fetchall()
-        return [Sentence(*row) for row in rows]
+        """Sentences with ids first..last inclusive (within the index), in order."""
+        found = []
+        for i in range(max(0, first), min(last, len(self.table) - 1) + 1):
+            report = self.report_of(i)
+            found.append(self.table.sentence(
+                i, report.meta.file, i - report.first_sentence, report.sections
+            ))
+        return found
 
     def sentence(self, sentence_id: int) -> Sentence:
         return self.sentences(sentence_id, sentence_id)[0]
 
     def close(self) -> None:
-        self._db.close()
+        """Nothing to release: a build is held in memory alone. Kept so callers can say when they
+        are done with it."""
 
 
 def fingerprint(corpus_files: dict[str, str]) -> str:
@@ -198,44 +222,46 @@ def _checked_array(path: Path, expected_sha256: str) -> np.ndarray:
     return array.reshape(shape)
 
 
-def _load_sentences(content: bytes) -> sqlite3.Connection:
-    """A private in-memory copy of the sentence table, which nothing on disk can change."""
-    memory = sqlite3.connect(":memory:", check_same_thread=False)
-    memory.deserialize(content)
-    return memory
-
-
 def _meta_from_json(fields: dict[str, Any]) -> ReportMeta:
     """JSON has no tuples: turn lists back into the tuples the dataclass holds."""
     return ReportMeta(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
+def stored_reports(reports: list[tuple[Report, str]]) -> tuple[list[StoredReport], SentenceTable]:
+    """Reports read from the corpus (each with its file's sha256) as a build stores them."""
+    rows, first = [], 0
+    for report, sha256 in reports:
+        count = len(report.sentences)
+        rows.append(StoredReport(report.meta, first, count, sha256, tuple(report_sections(report))))
+        first += count
+    return rows, join_tables([table_of(report) for report, _ in reports])
+
+
 def write_build(
     index_path: Path,
     postings: Postings,
-    reports: list[tuple[Report, str]],
+    reports: list[StoredReport],
+    table: SentenceTable,
     analyzer: dict[str, object],
     corpus_files: dict[str, str],
 ) -> Path:
     """Write a complete build folder beside the live one and return it; ``publish`` makes it live.
 
-    ``reports`` pairs each report with the sha256 of its file's bytes; ``corpus_files`` has the
-    sha256 of every file in the corpus folder, read or not, so a later start can tell what changed."""
+    ``corpus_files`` has the sha256 of every file in the corpus folder, read or not, so a later
+    start can tell what changed."""
     built_at = datetime.now(timezone.utc)
     build_dir = index_path / "builds" / f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     build_dir.mkdir(parents=True)
-    for name in _ARRAYS:
-        np.save(build_dir / f"{name}.npy", getattr(postings, name), allow_pickle=False)
-    rows, first = [], 0
-    for report, sha256 in reports:
-        rows.append(
-            {"meta": asdict(report.meta), "first_sentence": first,
-             "sentence_count": len(report.sentences), "sha256": sha256}
-        )
-        first += len(report.sentences)
-    (build_dir / "reports.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
-    _write_sentences(build_dir / "sentences.sqlite", (s for r, _ in reports for s in r.sentences))
-    files = {name: hashlib.sha256((build_dir / name).read_bytes()).hexdigest() for name in DATA_FILES}
+    arrays = {name: getattr(postings, name) for name in _ARRAYS}
+    arrays.update({name: getattr(table, field) for name, field in _TABLE_ARRAYS.items()})
+    rows = json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1)
+    (build_dir / "reports.json").write_text(rows, "utf-8")
+    largest_first = sorted(arrays.items(), key=lambda item: -item[1].nbytes)
+    with ThreadPoolExecutor(_IO_THREADS) as pool:
+        sums = list(pool.map(lambda item: _save_array(build_dir / f"{item[0]}.npy", item[1]),
+                             largest_first))
+    files = {f"{name}.npy": digest for (name, _), digest in zip(largest_first, sums)}
+    files["reports.json"] = hashlib.sha256(rows.encode("utf-8")).hexdigest()
     manifest = {
         "format_version": FORMAT_VERSION,
         "built_at": built_at.isoformat(timespec="seconds"),
@@ -243,9 +269,9 @@ def write_build(
         "corpus_files": corpus_files,
         "analyzer": analyzer,
         "avgdl": postings.avgdl,
-        "files": files,
+        "files": dict(sorted(files.items())),
         "counts": {
-            "reports": len(rows),
+            "reports": len(reports),
             "sentences": postings.sentence_count,
             "terms": postings.term_count,
             "postings": len(postings.docs),
@@ -255,21 +281,14 @@ def write_build(
     return build_dir
 
 
-def _write_sentences(path: Path, sentences: Any) -> None:
-    db = sqlite3.connect(path)
-    try:
-        db.execute(
-            "CREATE TABLE sentences (id INTEGER PRIMARY KEY, file TEXT, position INTEGER, "
-            "start INTEGER, end INTEGER, paragraph INTEGER, section TEXT, text TEXT)"
-        )
-        db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            ((i, s.file, s.position, s.start, s.end, s.paragraph, s.section, s.text)
-             for i, s in enumerate(sentences)),
-        )
-        db.commit()
-    finally:
-        db.close()
+def _save_array(path: Path, array: np.ndarray) -> str:
+    """Save a plain .npy file and return the sha256 of its bytes."""
+    np.save(path, array, allow_pickle=False)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _write_durably(path: Path, text: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from index.analysis import Analyzer
 from index.build import build_index
 from index.freshness import corpus_changes, prepare_index
-from index.storage import IndexUnavailable, live_build, open_live
+from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -87,9 +87,11 @@ def test_an_index_of_another_format_is_rebuilt_for_serving_and_refused_for_a_sea
     build_index(CORPUS, tmp_path / "ix")
     manifest_path = live_build(tmp_path / "ix") / "manifest.json"
     old = manifest_path.read_text()
-    manifest_path.write_text(old.replace('"format_version": 2', '"format_version": 1'))
+    manifest_path.write_text(
+        old.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 1')
+    )
     with pytest.raises(IndexUnavailable, match="format version 1"):
         prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=False)
     (note,) = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=True)
     assert "format version 1" in note and note.endswith(f"rebuilding it from {CORPUS}")
-    assert open_live(tmp_path / "ix", Analyzer().settings).info.format_version == 2
+    assert open_live(tmp_path / "ix", Analyzer().settings).info.format_version == FORMAT_VERSION

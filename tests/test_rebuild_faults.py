@@ -68,13 +68,13 @@ def _enospc(*args: Any, **kwargs: Any) -> None:
 
 
 def _enospc_after_a_partial_file(path: Path, *args: Any) -> None:
-    Path(path).write_bytes(b"SQLite format 3\0 half")
+    Path(path).write_bytes(b"\x93NUMPY half")
     _enospc()
 
 
 DISK_FULL_AT: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "arrays": lambda mp: mp.setattr(np, "save", _enospc),
-    "sentence table": lambda mp: mp.setattr(index.storage, "_write_sentences", _enospc_after_a_partial_file),
+    "half an array": lambda mp: mp.setattr(index.storage, "_save_array", _enospc_after_a_partial_file),
     "manifest": lambda mp: mp.setattr(os, "fsync", _enospc),
     "swap": lambda mp: mp.setattr(Path, "symlink_to", _enospc),
 }
@@ -125,7 +125,7 @@ sys.exit(main())
 
 KILL_POINTS = {
     "while reading the reports": ("index.corpus", "split"),
-    "while writing the build folder": ("index.storage", "_write_sentences"),
+    "while writing the build folder": ("index.storage", "_save_array"),
 }
 
 

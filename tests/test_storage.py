@@ -12,7 +12,14 @@ import pytest
 
 from index.bm25 import build_postings
 from index.models import Report, ReportMeta, Sentence
-from index.storage import IndexUnavailable, StoredIndex, open_live, publish, write_build
+from index.storage import (
+    IndexUnavailable,
+    StoredIndex,
+    open_live,
+    publish,
+    stored_reports,
+    write_build,
+)
 
 ANALYZER = {"version": 1, "name": "test"}
 
@@ -27,7 +34,8 @@ def make_report(name: str, texts: list[str]) -> Report:
 
 def build(index_path: Path, reports: list[Report]) -> Path:
     postings = build_postings([list(s.text) for r in reports for s in r.sentences])
-    build_dir = write_build(index_path, postings, [(r, "sha") for r in reports], ANALYZER, {"a.txt": "sha"})
+    rows, table = stored_reports([(r, "sha") for r in reports])
+    build_dir = write_build(index_path, postings, rows, table, ANALYZER, {"a.txt": "sha"})
     publish(index_path, build_dir)
     return build_dir
 
