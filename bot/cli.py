@@ -115,7 +115,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(
         f"indexed {summary.reports} reports, {summary.sentences} sentences, "
-        f"{summary.terms} terms in {summary.seconds:.1f} s -> {index_path}"
+        f"{summary.terms} terms in {summary.seconds:.1f} s ({summary.analysed} files analysed, "
+        f"{summary.kept} reports kept from the previous build) -> {index_path}"
     )
     return 0
 

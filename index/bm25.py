@@ -70,6 +70,15 @@ class Postings:
             first_char += length * how_many
         return groups
 
+    def terms_of_length(self, length: int) -> np.ndarray:
+        """The terms of one length, by id, as a sorted fixed-width string array."""
+        return self._by_length.get(length, (0, np.empty(0, dtype=f"<U{max(length, 1)}")))[1]
+
+    def rank_of(self, term: str) -> int:
+        """How many terms sort before ``term`` in (length, text) order, whether or not it is one."""
+        shorter = int(self.length_counts[: len(term)].sum())
+        return shorter + int(np.searchsorted(self.terms_of_length(len(term)), term))
+
     @property
     def terms(self) -> list[str]:
         """Every term, by id (for inspection and tests; a query uses ``term_ids``)."""

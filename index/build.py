@@ -18,18 +18,28 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from index.analysis import Analyzer
-from index.bm25 import PostingsBuilder, TermBlock, term_block
+from index.bm25 import Postings, PostingsBuilder, TermBlock, term_block
 from index.corpus import read_report, unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.models import Report, Sentence
 from index.sidecar import SIDECAR_NAME, Override, load_sidecar
-from index.storage import _meta_from_json, publish, stored_reports, write_build
+from index.sentence_table import SentenceTable, join_tables, report_sections, table_of
+from index.storage import (
+    IndexUnavailable,
+    StoredIndex,
+    StoredReport,
+    _meta_from_json,
+    open_live,
+    publish,
+    write_build,
+)
+from index.update import Added, Kept, updated_postings
 
 CACHE_VERSION = 2
 """Bump when what a cache entry holds, or how it is made, changes."""
@@ -52,6 +62,8 @@ class BuildSummary:
     build_dir: Path
     analysed: int = 0
     """Files read and segmented afresh; the others were taken from the analysis cache."""
+    kept: int = 0
+    """Reports carried over from the previous build unchanged (its arrays were updated, not rebuilt)."""
 
 
 class EmptyCorpus(Exception):
@@ -277,6 +289,8 @@ def _build(
     overrides = load_sidecar(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}
+    previous = _previous_build(index_path, analyzer)
+    held = {r.analysis_key: r for r in previous.reports} if previous else {}
     entries: dict[str, str] = {}  # by file, in corpus order: its cache key
     names: list[str] = []
     warnings: list[str] = []
@@ -289,7 +303,7 @@ def _build(
             warnings.append(skipped)
             continue
         entries[name] = key = cache.key(name, digest, overrides.get(name))
-        if not cache.has(key):
+        if key not in held and not cache.has(key):
             tasks.append(_Task(name, data, overrides.get(name), key))
     _with_sidecar(corpus_dir, hashes)
 
@@ -303,10 +317,12 @@ def _build(
 
     _analyse_all(tasks, analyzer, cache, index_path, workers or _cores(), report_done)
 
-    builder = PostingsBuilder()
-    reports: list[Report] = []
+    parts: list[StoredReport | tuple[Report, TermBlock]] = []
     analysed = len(tasks)
     for name, key in entries.items():
+        if key in held:
+            parts.append(held[key])
+            continue
         loaded = cache.load(key)
         if loaded is None:  # a damaged entry: analyse the file again
             task = _Task(name, (corpus_dir / name).read_bytes(), overrides.get(name), key)
@@ -316,25 +332,71 @@ def _build(
         if isinstance(loaded, str):
             warnings.append(loaded)
         elif loaded is not None:
-            reports.append(loaded[0])
-            builder.add(loaded[1])
+            parts.append(loaded)
     warnings += unmatched_overrides(overrides, names)
-    if not reports:
+    if not parts:
         raise EmptyCorpus(f"no report could be read from {corpus_dir}")
-    postings = builder.finish()
-    rows, table = stored_reports([(report, hashes[report.meta.file]) for report in reports])
+    postings, rows, table = _assemble(parts, previous, hashes, entries)
     build_dir = write_build(index_path, postings, rows, table, analyzer.settings, hashes)
     publish(index_path, build_dir)
     cache.keep_only(entries.values())
     return BuildSummary(
-        reports=len(reports),
+        reports=len(rows),
         sentences=postings.sentence_count,
         terms=postings.term_count,
         seconds=time.perf_counter() - started,
-        warnings=tuple(warnings) + tuple(w for r in reports for w in r.warnings),
+        warnings=tuple(warnings) + tuple(w for r in rows for w in r.warnings),
         build_dir=build_dir,
         analysed=analysed,
+        kept=sum(isinstance(part, StoredReport) for part in parts),
     )
+
+
+def _previous_build(index_path: Path, analyzer: Analyzer) -> StoredIndex | None:
+    """The live build, when the next one can be made from it: same format, same analysis, intact."""
+    try:
+        return open_live(index_path, analyzer.settings)
+    except IndexUnavailable:
+        return None
+
+
+def _assemble(
+    parts: list[StoredReport | tuple[Report, TermBlock]],
+    previous: StoredIndex | None,
+    hashes: dict[str, str],
+    keys: dict[str, str],
+) -> tuple[Postings, list[StoredReport], SentenceTable]:
+    """The new build's postings, reports and sentences, from reports kept from the previous build
+    and reports taken from the analysis cache, in corpus order."""
+    rows: list[StoredReport] = []
+    tables: list[SentenceTable] = []
+    kept: list[Kept] = []
+    added: list[Added] = []
+    first = 0
+    for part in parts:
+        if isinstance(part, StoredReport):
+            assert previous is not None
+            kept.append(Kept(part.first_sentence, part.sentence_count, first))
+            tables.append(previous.table.rows(part.first_sentence, part.sentence_count))
+            rows.append(replace(part, first_sentence=first))
+        else:
+            report, block = part
+            file = report.meta.file
+            added.append(Added(block, first))
+            tables.append(table_of(report))
+            rows.append(StoredReport(
+                report.meta, first, len(report.sentences), hashes[file],
+                tuple(report_sections(report)), keys[file], report.warnings,
+            ))
+        first += rows[-1].sentence_count
+    if previous is None:
+        builder = PostingsBuilder()
+        for report in added:
+            builder.add(report.block)
+        postings = builder.finish()
+    else:
+        postings = updated_postings(previous.postings, kept, added, first)
+    return postings, rows, join_tables(tables)
 
 
 def _cores() -> int:

@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from index.bm25 import Postings
-from index.models import IndexInfo, Report, ReportMeta, Sentence
-from index.sentence_table import SentenceTable, join_tables, report_sections, table_of
+from index.models import IndexInfo, ReportMeta, Sentence
+from index.sentence_table import SentenceTable
 
 FORMAT_VERSION = 3
 _ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
@@ -58,24 +58,27 @@ class IndexUnavailable(Exception):
 
 @dataclass(frozen=True)
 class StoredReport:
-    """A report as the index keeps it: metadata, where its sentences start, its content hash, and
-    the section headings its sentences stand under (they refer to them by number)."""
+    """A report as the index keeps it: metadata, where its sentences start, its content hash, the
+    section headings its sentences stand under (they refer to them by number), and what the next
+    build needs to reuse it: the key of its analysis and the warnings its reading gave."""
 
     meta: ReportMeta
     first_sentence: int
     sentence_count: int
     sha256: str
     sections: tuple[str, ...] = ()
+    analysis_key: str = ""
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"meta": asdict(self.meta), "first_sentence": self.first_sentence,
-                "sentence_count": self.sentence_count, "sha256": self.sha256,
-                "sections": list(self.sections)}
+        row = asdict(self)
+        row.update(sections=list(self.sections), warnings=list(self.warnings))
+        return row
 
     @classmethod
     def from_json(cls, row: dict[str, Any]) -> StoredReport:
-        return cls(_meta_from_json(row["meta"]), row["first_sentence"], row["sentence_count"],
-                   row["sha256"], tuple(row["sections"]))
+        fields = dict(row, meta=_meta_from_json(row["meta"]))
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
 
 
 class StoredIndex:
@@ -225,16 +228,6 @@ def _checked_array(path: Path, expected_sha256: str) -> np.ndarray:
 def _meta_from_json(fields: dict[str, Any]) -> ReportMeta:
     """JSON has no tuples: turn lists back into the tuples the dataclass holds."""
     return ReportMeta(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-
-
-def stored_reports(reports: list[tuple[Report, str]]) -> tuple[list[StoredReport], SentenceTable]:
-    """Reports read from the corpus (each with its file's sha256) as a build stores them."""
-    rows, first = [], 0
-    for report, sha256 in reports:
-        count = len(report.sentences)
-        rows.append(StoredReport(report.meta, first, count, sha256, tuple(report_sections(report))))
-        first += count
-    return rows, join_tables([table_of(report) for report, _ in reports])
 
 
 def write_build(

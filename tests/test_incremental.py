@@ -69,7 +69,7 @@ def test_adding_a_report_analyses_only_that_report(
     (corpus / "sub").mkdir()
     (corpus / "sub" / "001_new.txt").write_text(text.replace("疫情", "新冠疫情"), encoding="utf-8")
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
-    assert (summary.analysed, summary.reports) == (1, 6)
+    assert (summary.analysed, summary.kept, summary.reports) == (1, 5, 6)
 
 
 def test_changing_a_report_analyses_only_that_report(
@@ -79,7 +79,7 @@ def test_changing_a_report_analyses_only_that_report(
     changed = corpus / "001_a31383f84a783488.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + "\n新增一段:疫苗接种工作有序推进。\n")
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
-    assert summary.analysed == 1
+    assert (summary.analysed, summary.kept) == (1, 4)
 
 
 def test_removing_a_report_analyses_nothing_and_drops_its_cache_entry(
@@ -89,7 +89,7 @@ def test_removing_a_report_analyses_nothing_and_drops_its_cache_entry(
     entries = set((tmp_path / "ix" / "cache").rglob("*.json"))
     (corpus / "000_f160c81bd3db8945.txt").unlink()
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
-    assert (summary.analysed, summary.reports) == (0, 4)
+    assert (summary.analysed, summary.kept, summary.reports) == (0, 4, 4)
     assert len(set((tmp_path / "ix" / "cache").rglob("*.json"))) == len(entries) - 1
 
 
@@ -121,6 +121,7 @@ def test_a_damaged_cache_entry_is_analysed_again(
     build_index(corpus, tmp_path / "ix", analyzer)
     victim = sorted((tmp_path / "ix" / "cache").rglob("*.npy"))[0]
     victim.write_bytes(victim.read_bytes()[:100])
+    (tmp_path / "ix" / "current").unlink()  # no build to update: every report from the cache
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
     assert summary.analysed == 1
 

@@ -12,12 +12,13 @@ import pytest
 
 from index.bm25 import build_postings
 from index.models import Report, ReportMeta, Sentence
+from index.sentence_table import join_tables, report_sections, table_of
 from index.storage import (
     IndexUnavailable,
     StoredIndex,
     open_live,
     publish,
-    stored_reports,
+    StoredReport,
     write_build,
 )
 
@@ -34,7 +35,11 @@ def make_report(name: str, texts: list[str]) -> Report:
 
 def build(index_path: Path, reports: list[Report]) -> Path:
     postings = build_postings([list(s.text) for r in reports for s in r.sentences])
-    rows, table = stored_reports([(r, "sha") for r in reports])
+    rows, first = [], 0
+    for r in reports:
+        rows.append(StoredReport(r.meta, first, len(r.sentences), "sha", tuple(report_sections(r))))
+        first += len(r.sentences)
+    table = join_tables([table_of(r) for r in reports])
     build_dir = write_build(index_path, postings, rows, table, ANALYZER, {"a.txt": "sha"})
     publish(index_path, build_dir)
     return build_dir
