@@ -314,9 +314,10 @@ def okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
     but it depends on the set of terms alone, so a build updated in place equals a full one to the
     bit. ``np.cumsum`` adds strictly left to right; the logarithms are Python's, once per distinct
     document frequency."""
-    values, inverse = np.unique(df, return_inverse=True)
-    logs = [math.log(corpus_size - n + 0.5) - math.log(n + 0.5) for n in values.tolist()]
-    idf = np.asarray(logs, dtype=np.float64)[inverse]
+    values = np.flatnonzero(np.bincount(df)) if len(df) else np.empty(0, dtype=np.int64)
+    logs = np.zeros(int(values[-1]) + 1 if len(values) else 0, dtype=np.float64)
+    logs[values] = [math.log(corpus_size - n + 0.5) - math.log(n + 0.5) for n in values.tolist()]
+    idf = logs[df]
     average_idf = float(np.cumsum(idf)[-1]) / len(idf) if len(idf) else 0.0
     idf[idf < 0] = EPSILON * average_idf
     return idf

@@ -9,6 +9,7 @@ stay in corpus order, terms in (length, text) order, and the idf depends only on
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,14 +52,11 @@ def updated_postings(
     for report in added:
         doc_len[report.new_first : report.new_first + len(report.block.doc_len)] = report.block.doc_len
 
-    docs = new_id[old.docs]
-    gone = np.flatnonzero(docs < 0)
+    mapped = new_id[old.docs]
+    gone = np.flatnonzero(mapped < 0)
     kept_df = np.diff(old.offsets) - np.bincount(
         np.searchsorted(old.offsets, gone, side="right") - 1, minlength=old.term_count
     )
-    tfs = old.tfs
-    if len(gone):
-        docs, tfs = np.delete(docs, gone), np.delete(tfs, gone)
 
     vocabulary = _Vocabulary(old, [report.block.vocabulary for report in added])
     df = np.zeros(vocabulary.size, dtype=np.int64)
@@ -69,27 +67,24 @@ def updated_postings(
     alive = df > 0
     final_id = np.cumsum(alive) - 1
 
-    # The new postings, ordered by (term, sentence), and where each goes among the kept ones.
+    # The new postings, and where each goes in the old arrays: a report's postings of a term go
+    # after the term's sentences that stay before the report.
+    bounds = _old_bounds(kept, added, old.sentence_count)
+    at = [np.repeat(_insertion_points(old, vocabulary.anchors(i), bound), r.block.df)
+          for i, (r, bound) in enumerate(zip(added, bounds))]
     none = [np.empty(0, dtype=np.int64)]
+    new_at = np.concatenate(none + at)
     new_terms = np.concatenate(
         none + [np.repeat(final_id[terms], r.block.df) for terms, r in zip(block_terms, added)]
     )
     new_docs = np.concatenate(none + [r.block.docs + r.new_first for r in added]).astype(np.int32)
     new_tfs = np.concatenate(none + [r.block.tfs for r in added])
-    order = np.lexsort((new_docs, new_terms))
-    new_terms, new_docs, new_tfs = new_terms[order], new_docs[order], new_tfs[order]
-    still_held = alive[vocabulary.old_position]
-    kept_by_term = np.zeros(int(alive.sum()), dtype=np.int64)
-    kept_by_term[final_id[vocabulary.old_position[still_held]]] = kept_df[still_held]
-    kept_start = np.concatenate(([0], np.cumsum(kept_by_term)))
-    slots = kept_start[new_terms]
-    for term in np.unique(new_terms).tolist():
-        mine = slice(*np.searchsorted(new_terms, [term, term + 1]))
-        held = docs[kept_start[term] : kept_start[term + 1]]
-        slots[mine] += np.searchsorted(held, new_docs[mine])
+    order = np.lexsort((new_docs, new_terms, new_at))
+    new_at, new_docs, new_tfs = new_at[order], new_docs[order], new_tfs[order]
 
-    largest_tf = max(int(tfs.max(initial=0)), int(new_tfs.max(initial=0)))
-    new_tfs = np.minimum(new_tfs, np.iinfo(tf_dtype(largest_tf)).max)
+    largest_tf = max(int(old.tfs.max(initial=0)), int(new_tfs.max(initial=0)))
+    tfs_dtype = tf_dtype(largest_tf)
+    new_tfs = np.minimum(new_tfs, np.iinfo(tfs_dtype).max)
     final_df = df[alive]
     offsets = np.zeros(len(final_df) + 1, dtype=np.int64)
     np.cumsum(final_df, out=offsets[1:])
@@ -98,12 +93,57 @@ def updated_postings(
         term_chars=term_chars,
         length_counts=length_counts,
         offsets=offsets,
-        docs=np.insert(docs, slots, new_docs),
-        tfs=np.insert(tfs.astype(tf_dtype(largest_tf), copy=False), slots, new_tfs),
+        docs=_splice(mapped, gone, new_at, new_docs),
+        tfs=_splice(old.tfs.astype(tfs_dtype, copy=False), gone, new_at, new_tfs),
         idf=okapi_idf(final_df, sentence_count),
         doc_len=doc_len,
         avgdl=float(int(doc_len.sum(dtype=np.int64)) / sentence_count),
     )
+
+
+def _old_bounds(kept: Sequence[Kept], added: Sequence[Added], old_count: int) -> list[int]:
+    """For each added report, the old id of the first kept sentence that comes after it."""
+    runs = sorted(kept, key=lambda run: run.new_first)
+    starts = [run.new_first for run in runs]
+    bounds = []
+    for report in added:
+        following = bisect.bisect_right(starts, report.new_first)
+        bounds.append(runs[following].old_first if following < len(runs) else old_count)
+    return bounds
+
+
+def _insertion_points(old: Postings, anchors: np.ndarray, bound: int) -> np.ndarray:
+    """Where a report's postings go in the old arrays, per term: before the old sentences >= bound
+    of an old term (anchor >= 0), or where an unseen term sorts (before old term -anchor-1)."""
+    points = old.offsets[np.where(anchors >= 0, anchors, -anchors - 1)]
+    for j in np.flatnonzero(anchors >= 0).tolist():
+        term = anchors[j]
+        points[j] += np.searchsorted(old.docs[old.offsets[term] : old.offsets[term + 1]], bound)
+    return points
+
+
+def _splice(source: np.ndarray, removed: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``source`` without the entries at positions ``removed``, with ``values[i]`` inserted before
+    position ``at[i]`` (both ascending): one copy, in slices between the edits, where delete and
+    insert would each pass over the whole array with a mask."""
+    groups = np.flatnonzero(np.diff(at)) + 1
+    edits = sorted(
+        [(int(position), 1, None) for position in removed.tolist()]
+        + [(int(at[first]), 0, slice(first, last))
+           for first, last in zip([0, *groups.tolist()], [*groups.tolist(), len(at)])
+           if first < last]
+    )
+    pieces, start = [], 0
+    for position, is_removal, inserted in edits:
+        if position > start:
+            pieces.append(source[start:position])
+            start = position
+        if is_removal:
+            start = position + 1
+        else:
+            pieces.append(values[inserted])
+    pieces.append(source[start:])
+    return np.concatenate(pieces).astype(source.dtype, copy=False)
 
 
 class _Vocabulary:
@@ -126,7 +166,16 @@ class _Vocabulary:
         self._unseen_position = dict(
             zip(self.unseen, (before + np.arange(len(before))).tolist())
         )
+        self._unseen_rank = dict(zip(self.unseen, before.tolist()))
         self.size = old.term_count + len(self.unseen)
+
+    def anchors(self, i: int) -> np.ndarray:
+        """Per term of vocabulary ``i``: its old id, or for an unseen term -1 - the id of the old
+        term it sorts before."""
+        anchors = self._old_ids[i].copy()
+        for j in np.flatnonzero(anchors < 0).tolist():
+            anchors[j] = -1 - self._unseen_rank[self._vocabularies[i][j]]
+        return anchors
 
     def positions(self, i: int) -> np.ndarray:
         """Where the terms of vocabulary ``i`` sit."""
