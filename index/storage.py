@@ -30,7 +30,7 @@ import math
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,7 @@ class StoredReport:
     warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        row = asdict(self)
+        row = dict(vars(self), meta=dict(vars(self.meta), overrides=list(self.meta.overrides)))
         row.update(sections=list(self.sections), warnings=list(self.warnings))
         return row
 
@@ -247,7 +247,8 @@ def write_build(
     build_dir.mkdir(parents=True)
     arrays = {name: getattr(postings, name) for name in _ARRAYS}
     arrays.update({name: getattr(table, field) for name, field in _TABLE_ARRAYS.items()})
-    rows = json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1)
+    # One report a line; json's C encoder (indent=None) is ten times faster than its indenting one.
+    rows = "[\n" + ",\n".join(json.dumps(r.to_json(), ensure_ascii=False) for r in reports) + "\n]\n"
     (build_dir / "reports.json").write_text(rows, "utf-8")
     largest_first = sorted(arrays.items(), key=lambda item: -item[1].nbytes)
     with ThreadPoolExecutor(_IO_THREADS) as pool:
@@ -270,7 +271,7 @@ def write_build(
             "postings": len(postings.docs),
         },
     }
-    _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False))
     return build_dir
 
 
