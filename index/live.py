@@ -37,12 +37,18 @@ class LiveIndex:
     def __init__(self, index_path: Path, analyzer: Analyzer | None = None) -> None:
         self.index_path = index_path
         self._analyzer = analyzer or Analyzer()
-        self._searcher = Searcher.open(index_path, self._analyzer)
+        # Load jieba's dictionary (Python, on one core) while the build is read and checksummed
+        # (which leaves the GIL), so that neither the start nor the first question waits for both.
+        warming = threading.Thread(target=self._analyzer.warm_up, name="warm-up", daemon=True)
+        warming.start()
+        try:
+            self._searcher = Searcher.open(index_path, self._analyzer)
+        finally:
+            warming.join()
         self._loaded = _signature(self._searcher.build_dir)
         self._damage_logged: Signature = self._loaded
         self._refused: Path | None = None
         self._switching = threading.Lock()
-        self._analyzer.warm_up()  # so that the first question does not wait for jieba
 
     def current(self) -> Searcher:
         """The searcher for the live build; costs a readlink and a listing when nothing changed.
