@@ -14,15 +14,17 @@ import logging
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import jieba
 import opencc
 
 from index.models import DAMAGED
+from index.segmenting import Piece, search_pieces
 
 ANALYZER_VERSION = 2
 """Bump when the analysis changes in a way that changes the terms of an existing index."""
@@ -33,6 +35,8 @@ MAX_TERM_LENGTH = 32
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORDLIKE = re.compile(rf"[{_CJK}0-9a-z]")
+_KNOWN_WORDS = 200_000
+"""How many words' verdicts ``Analyzer._is_term`` keeps (a few tens of MB at most)."""
 
 
 def _data_text(name: str) -> str:
@@ -69,8 +73,7 @@ def _segmenter() -> jieba.Tokenizer:
     return tokenizer
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A search term and where it stands in the folded text it came from."""
 
     term: str
@@ -85,6 +88,7 @@ class Analyzer:
         self._converter = opencc.OpenCC("t2s")
         self.stopwords = _load_stopwords()
         self._lock = threading.Lock()
+        self._known_words: dict[str, bool] = {}
 
     @property
     def _jieba(self) -> jieba.Tokenizer:
@@ -116,15 +120,9 @@ class Analyzer:
 
     def words(self, folded: str) -> list[Token]:
         """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
-        with self._lock:
-            pieces = self._jieba.tokenize(folded, mode="search")
-        return [
-            Token(word, start, end)
-            for word, start, end in pieces
-            if self._is_term(word)
-        ]
+        return [Token(*piece) for piece in self._word_pieces(folded)]
 
-    def characters(self, folded: str, words: list[Token], singles: bool = True) -> list[Token]:
+    def characters(self, folded: str, words: Sequence[Piece], singles: bool = True) -> list[str]:
         """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``.
 
         Bigrams find what word segmentation splits apart or keeps inside a longer word; single
@@ -132,37 +130,50 @@ class Analyzer:
         (是什, 请问) stay out, and a character jieba already gave as a word is not counted twice."""
         covered = bytearray(len(folded))
         single_words = set()
-        for word in words:
-            covered[word.start : word.end] = b"\x01" * (word.end - word.start)
-            if word.end - word.start == 1:
-                single_words.add(word.start)
+        for _, start, end in words:
+            covered[start:end] = b"\x01" * (end - start)
+            if end - start == 1:
+                single_words.add(start)
         pieces = []
         for run in _CJK_RUN.finditer(folded):
-            for i in range(run.start(), run.end()):
+            start, end = run.span()
+            for i in range(start, end):
                 if singles and covered[i] and i not in single_words:
-                    pieces.append(Token(folded[i], i, i + 1))
-                if i + 1 < run.end() and (covered[i] or covered[i + 1]):
-                    pieces.append(Token(folded[i : i + 2], i, i + 2))
+                    pieces.append(folded[i])
+                if i + 1 < end and (covered[i] or covered[i + 1]):
+                    pieces.append(folded[i : i + 2])
         return pieces
 
     def terms(self, text: str) -> list[str]:
         """The terms a sentence is indexed under: its words, CJK bigrams and single characters."""
-        folded = self.fold(text)
-        words = self.words(folded)
-        return [token.term for token in words + self.characters(folded, words)]
+        return self._terms(text, singles=True)
 
     def query_terms(self, text: str) -> list[str]:
         """The terms a question is searched by: as a sentence's, less the single characters of its
         longer words. Those match every sentence sharing one character with the question: measured
         on the labelled questions they add nothing to answers, and they are the longest postings."""
+        return self._terms(text, singles=False)
+
+    def _terms(self, text: str, singles: bool) -> list[str]:
         folded = self.fold(text)
-        words = self.words(folded)
-        return [token.term for token in words + self.characters(folded, words, singles=False)]
+        words = self._word_pieces(folded)
+        return [word for word, _, _ in words] + self.characters(folded, words, singles)
+
+    def _word_pieces(self, folded: str) -> list[Piece]:
+        with self._lock:
+            pieces = search_pieces(self._jieba, folded)
+        return [piece for piece in pieces if self._is_term(piece[0])]
 
     def _is_term(self, word: str) -> bool:
-        return (
-            len(word) <= MAX_TERM_LENGTH
-            and DAMAGED not in word
-            and word not in self.stopwords
-            and _WORDLIKE.search(word) is not None
-        )
+        """Whether a jieba word is a term. Remembered: the same words come back all the time."""
+        known = self._known_words.get(word)
+        if known is None:
+            if len(self._known_words) >= _KNOWN_WORDS:
+                self._known_words.clear()
+            known = self._known_words[word] = (
+                len(word) <= MAX_TERM_LENGTH
+                and DAMAGED not in word
+                and word not in self.stopwords
+                and _WORDLIKE.search(word) is not None
+            )
+        return known

@@ -93,10 +93,12 @@ def test_analysis_of_any_text_gives_clean_terms(question: str) -> None:
     """Terms index and search, so they must be real pieces of the folded text and never noise."""
     folded = _ANALYZER.fold(question)
     words = _ANALYZER.words(folded)
-    for token in words + _ANALYZER.characters(folded, words):
-        assert 0 <= token.start < token.end <= len(folded)
-        assert folded[token.start : token.end] == token.term
-        assert DAMAGED not in token.term
+    for word in words:
+        assert 0 <= word.start < word.end <= len(folded)
+        assert folded[word.start : word.end] == word.term
+    for term in [word.term for word in words] + _ANALYZER.characters(folded, words):
+        assert term and term in folded
+        assert DAMAGED not in term
     for word in words:
         assert len(word.term) <= MAX_TERM_LENGTH
         assert word.term not in _ANALYZER.stopwords
