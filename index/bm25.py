@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, count, filterfalse
+from itertools import chain
 
 import numpy as np
 
@@ -202,21 +202,30 @@ def build_postings(documents: Iterable[Sequence[str]]) -> Postings:
 class TermBlock:
     """The terms of a run of sentences (one report's), compact: distinct terms once, then postings.
 
-    ``vocabulary`` lists the distinct terms in order of first occurrence (rank_bm25 averages its idf
-    in that order). Postings are term-major: vocabulary term i has ``df[i]`` entries in ``docs`` (the
-    block's sentences holding it, ascending, counted from 0) and ``tfs``, after those of terms < i."""
+    The distinct terms are in (length, text) order, as code points: term i is ``term_lengths[i]``
+    characters of ``term_chars``, after those of terms < i. Postings are term-major: term i has
+    ``df[i]`` entries in ``docs`` (the block's sentences holding it, ascending, counted from 0) and
+    ``tfs``, after those of terms < i."""
 
-    vocabulary: list[str]
+    term_lengths: np.ndarray
+    term_chars: np.ndarray
     df: np.ndarray
     docs: np.ndarray
     tfs: np.ndarray
     doc_len: np.ndarray
 
+    @property
+    def vocabulary(self) -> list[str]:
+        """The distinct terms as strings."""
+        text = np.asarray(self.term_chars, dtype=np.uint32).tobytes().decode("utf-32-le")
+        ends = np.cumsum(self.term_lengths).tolist()
+        return [text[end - length : end] for end, length in zip(ends, self.term_lengths.tolist())]
+
 
 def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
     """Count the terms of ``documents`` (each a sentence's terms, in order) into a TermBlock."""
     tokens = list(chain.from_iterable(documents))
-    vocabulary = list(dict.fromkeys(tokens))
+    vocabulary = sorted(set(tokens), key=lambda term: (len(term), term))
     local_id = dict(zip(vocabulary, range(len(vocabulary))))
     ids = np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
@@ -224,7 +233,8 @@ def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
     pairs, tfs = np.unique(ids * max(1, len(documents)) + doc_of, return_counts=True)
     term, docs = np.divmod(pairs, max(1, len(documents)))
     return TermBlock(
-        vocabulary=vocabulary,
+        term_lengths=np.fromiter(map(len, vocabulary), dtype=np.int64, count=len(vocabulary)),
+        term_chars=np.frombuffer("".join(vocabulary).encode("utf-32-le"), dtype=np.uint32),
         df=np.bincount(term, minlength=len(vocabulary)),
         docs=docs,
         tfs=tfs,
@@ -235,70 +245,102 @@ def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
 class PostingsBuilder:
     """Merges TermBlocks, in sentence order, into one Postings.
 
-    Each block's terms are numbered as they are added (its strings can then be dropped) and its
-    postings are placed with one scatter per block at the end: no sort over all postings, which
-    at a million sentences (about 10^8 postings) would dominate the build."""
+    The blocks' vocabularies are numbered together with numpy alone (see ``merged_vocabulary``), and
+    each block's postings are placed with one scatter: no Python work per term, no sort over all
+    postings, which at a million sentences (about 10^8 postings) would dominate the build."""
 
     def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self._doc_len: list[np.ndarray] = []
+        self._blocks: list[TermBlock] = []
 
     def add(self, block: TermBlock) -> None:
         """Take the next block of sentences."""
-        ids = self._ids
-        ids.update(zip(filterfalse(ids.__contains__, block.vocabulary), count(len(ids))))
-        global_ids = np.fromiter(
-            map(ids.__getitem__, block.vocabulary), dtype=np.int64, count=len(block.vocabulary)
-        )
-        self._blocks.append((global_ids, block.df, block.docs, block.tfs))
-        self._doc_len.append(np.asarray(block.doc_len))
+        self._blocks.append(block)
 
     def finish(self) -> Postings:
         """The merged index; raises ValueError when no block held a sentence."""
-        if sum(map(len, self._doc_len)) == 0:
+        blocks = self._blocks
+        if sum(len(block.doc_len) for block in blocks) == 0:
             raise ValueError("cannot index an empty corpus")
-        doc_len = np.concatenate(self._doc_len).astype(np.int32)
-        df = np.zeros(len(self._ids), dtype=np.int64)
-        for global_ids, block_df, _, _ in self._blocks:
-            df[global_ids] += block_df
-
-        # Renumber terms in (length, text) order so a query finds them by binary search.
-        first_seen = np.asarray(list(self._ids), dtype=np.str_)
-        term_lengths = np.char.str_len(first_seen)
-        sorted_order = np.lexsort((first_seen, term_lengths))
-        new_id = np.empty(len(sorted_order), dtype=np.int64)
-        new_id[sorted_order] = np.arange(len(sorted_order))
-        offsets = np.zeros(len(sorted_order) + 1, dtype=np.int64)
-        np.cumsum(df[sorted_order], out=offsets[1:])
+        doc_len = np.concatenate([block.doc_len for block in blocks]).astype(np.int32)
+        block_ids, term_chars, length_counts = merged_vocabulary(blocks)
+        df = np.zeros(int(length_counts.sum()), dtype=np.int64)
+        for ids, block in zip(block_ids, blocks):
+            df[ids] += block.df
+        offsets = np.zeros(len(df) + 1, dtype=np.int64)
+        np.cumsum(df, out=offsets[1:])
 
         docs = np.empty(int(offsets[-1]), dtype=np.int32)
-        largest_tf = max(int(block_tfs.max(initial=0)) for *_, block_tfs in self._blocks)
+        largest_tf = max(int(block.tfs.max(initial=0)) for block in blocks)
         tfs = np.empty(int(offsets[-1]), dtype=tf_dtype(largest_tf))
         next_free = offsets[:-1].copy()
         first_doc = 0
-        for (global_ids, block_df, block_docs, block_tfs), lengths in zip(
-            self._blocks, self._doc_len
-        ):
-            term = new_id[global_ids]
-            block_df = np.asarray(block_df, dtype=np.int64)
-            shift = next_free[term] - (np.cumsum(block_df) - block_df)
-            next_free[term] += block_df
-            slots = np.repeat(shift, block_df) + np.arange(len(block_docs))
-            docs[slots] = np.asarray(block_docs) + first_doc
-            tfs[slots] = np.minimum(block_tfs, np.iinfo(tfs.dtype).max)
-            first_doc += len(lengths)
-        ordered = first_seen[sorted_order].tolist()
+        for ids, block in zip(block_ids, blocks):
+            block_df = np.asarray(block.df, dtype=np.int64)
+            shift = next_free[ids] - (np.cumsum(block_df) - block_df)
+            next_free[ids] += block_df
+            slots = np.repeat(shift, block_df) + np.arange(len(block.docs))
+            docs[slots] = np.asarray(block.docs) + first_doc
+            tfs[slots] = np.minimum(block.tfs, np.iinfo(tfs.dtype).max)
+            first_doc += len(block.doc_len)
         return Postings(
-            term_chars=np.frombuffer("".join(ordered).encode("utf-32-le"), dtype=np.uint32),
-            length_counts=np.bincount(term_lengths, minlength=1).astype(np.int64),
+            term_chars=term_chars,
+            length_counts=length_counts,
             offsets=offsets,
             docs=docs,
             tfs=tfs,
-            idf=okapi_idf(df[sorted_order], len(doc_len)),
+            idf=okapi_idf(df, len(doc_len)),
             doc_len=doc_len,
             avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
         )
+
+
+_DENSE_KEYS = 1 << 27
+"""Up to this many possible keys, distinct terms are found by counting (bincount), not sorting."""
+
+
+def merged_vocabulary(
+    blocks: Sequence[TermBlock],
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Number the distinct terms of all blocks together in (length, text) order.
+
+    Returns each block's term ids, and the merged vocabulary as ``term_chars`` and
+    ``length_counts``. The characters in use are renumbered densely in code point order; the terms
+    of one length then become integers that sort as their text does (digits in that base), whose
+    distinct values are counted (few possible values) or sorted; longer terms are sorted as rows."""
+    lengths = np.concatenate([np.asarray(b.term_lengths, dtype=np.int64) for b in blocks])
+    chars = np.concatenate([np.asarray(b.term_chars, dtype=np.int64) for b in blocks])
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    used = np.bincount(chars, minlength=1) > 0
+    alphabet = np.flatnonzero(used)
+    letters = (np.cumsum(used) - 1)[chars]
+    base = max(len(alphabet), 2)
+    longest = int(lengths.max(initial=0))
+    ids = np.empty(len(lengths), dtype=np.int64)
+    by_length = np.argsort(lengths, kind="stable")
+    bounds = np.searchsorted(lengths[by_length], np.arange(longest + 2))
+    length_counts = np.zeros(longest + 1, dtype=np.int64)
+    vocabulary = [np.empty(0, dtype=np.uint32)]
+    for length in range(1, longest + 1):
+        pairs = by_length[bounds[length] : bounds[length + 1]]
+        if len(pairs) == 0:
+            continue
+        rows = letters[starts[pairs][:, None] + np.arange(length)]
+        if base**length < 1 << 62:
+            digits = base ** np.arange(length - 1, -1, -1, dtype=np.int64)
+            keys = rows @ digits
+            if base**length <= _DENSE_KEYS:
+                seen = np.bincount(keys, minlength=1) > 0
+                inverse, keys = (np.cumsum(seen) - 1)[keys], np.flatnonzero(seen)
+            else:
+                keys, inverse = np.unique(keys, return_inverse=True)
+            distinct = keys[:, None] // digits % base
+        else:
+            distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+        ids[pairs] = length_counts.sum() + inverse.ravel()
+        length_counts[length] = len(distinct)
+        vocabulary.append(alphabet[distinct].astype(np.uint32).ravel())
+    block_ids = np.split(ids, np.cumsum([len(b.term_lengths) for b in blocks])[:-1])
+    return block_ids, np.concatenate(vocabulary), length_counts
 
 
 def tf_dtype(largest_tf: int) -> np.dtype:

@@ -41,7 +41,7 @@ from index.storage import (
 )
 from index.update import Added, Kept, updated_postings
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 """Bump when what a cache entry holds, or how it is made, changes."""
 PARALLEL_MIN_BYTES = 2_000_000
 """Below this much text to analyse, worker processes (each loads jieba: about a second) cost more
@@ -104,9 +104,10 @@ def report_terms(report: Report, analyzer: Analyzer) -> list[list[str]]:
 
 class AnalysisCache:
     """Each file's reading and analysis, by content: ``<key>.json`` holds the report's metadata,
-    sentences, warnings and distinct terms (or why the file was skipped), ``<key>.npy`` its postings
-    and sentence lengths as one int32 array. The JSON file is written last, so its presence means
-    the entry is whole.
+    sentences, warnings and how many distinct terms and term characters it has (or why the file
+    was skipped), ``<key>.npy`` its TermBlock's arrays one after another as one int32 array (term
+    lengths, term code points, df, docs, tfs, sentence lengths). The JSON file is written last, so
+    its presence means the entry is whole.
 
     The key hashes everything the analysis depends on: the file's bytes, its name (sentences and
     metadata carry it), its metadata.toml override (it changes the stored metadata), the
@@ -145,9 +146,12 @@ class AnalysisCache:
                     [s.position, s.start, s.end, s.paragraph, s.section, s.text]
                     for s in report.sentences
                 ],
-                "vocabulary": block.vocabulary,
+                "terms": len(block.term_lengths),
+                "chars": len(block.term_chars),
             }
-            arrays = np.concatenate([block.df, block.docs, block.tfs, block.doc_len])
+            arrays = np.concatenate([
+                block.term_lengths, block.term_chars, block.df, block.docs, block.tfs, block.doc_len
+            ])
             _replace(self.folder / f"{key}.npy", lambda f: np.save(f, arrays.astype(np.int32)))
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         _replace(self.folder / f"{key}.json", lambda f: f.write(text.encode("utf-8")))
@@ -161,17 +165,18 @@ class AnalysisCache:
                 return str(entry["skipped"])
             meta = _meta_from_json(entry["meta"])
             sentences = tuple(Sentence(meta.file, *row) for row in entry["sentences"])
-            vocabulary = entry["vocabulary"]
+            terms, chars, count = int(entry["terms"]), int(entry["chars"]), len(sentences)
             arrays = np.load(self.folder / f"{key}.npy", allow_pickle=False)
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        terms, count = len(vocabulary), len(sentences)
-        postings = (len(arrays) - terms - count) // 2
-        if arrays.ndim != 1 or postings < 0 or terms + 2 * postings + count != len(arrays):
+        postings = (len(arrays) - 2 * terms - chars - count) // 2
+        if arrays.ndim != 1 or postings < 0 or 2 * terms + chars + 2 * postings + count != len(arrays):
             return None
-        df, docs, tfs, doc_len = np.split(arrays, np.cumsum([terms, postings, postings]))
+        parts = np.split(arrays, np.cumsum([terms, chars, terms, postings, postings]))
+        if int(parts[0].sum()) != chars:
+            return None
         report = Report(meta, "", sentences, tuple(entry["warnings"]))
-        return report, TermBlock(vocabulary, df, docs, tfs, doc_len)
+        return report, TermBlock(*parts)
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Drop the entries of files no longer in the corpus, and caches of other versions."""

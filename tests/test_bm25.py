@@ -135,3 +135,21 @@ def test_pruned_top_k_equals_scoring_every_candidate(seed: int) -> None:
         ]
         for k in (1, 5, 28):
             assert postings.best(weighted, k) == top_k(*postings.score(weighted), k)
+
+
+@pytest.mark.parametrize("alphabet_size", [3, 2000, 60000])
+def test_terms_of_any_alphabet_and_length_are_numbered_in_length_then_text_order(
+    alphabet_size: int,
+) -> None:
+    """Small and large alphabets and terms up to 32 characters take each way of numbering terms:
+    counting, sorting integers, sorting rows."""
+    rng = random.Random(alphabet_size)
+    alphabet = [chr(0x4E00 + i) if i < 20000 else chr(0x20000 + i) for i in range(alphabet_size)]
+    words = ["".join(rng.choices(alphabet, k=rng.choice([1, 2, 3, 5, 12, 32]))) for _ in range(400)]
+    documents = [rng.choices(words, k=rng.randint(1, 15)) for _ in range(300)]
+    postings = build_postings(documents)
+    assert postings.terms == sorted(set(words) & {t for d in documents for t in d},
+                                    key=lambda term: (len(term), term))
+    for term_id, term in enumerate(postings.terms):
+        docs = postings.docs[postings.offsets[term_id] : postings.offsets[term_id + 1]]
+        assert docs.tolist() == [i for i, d in enumerate(documents) if term in d]
