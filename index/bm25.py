@@ -15,7 +15,8 @@ hold one of its terms, and the top k are chosen among those candidates alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, count, filterfalse
@@ -28,6 +29,9 @@ _NO_TERMS = np.empty(0, dtype="<U1")
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
+_SLACK = 1e-9
+"""Relative margin on pruning: partial sums add terms in another order than the final scores, so
+they may differ in the last bits; a sentence is dropped only when it falls short by more."""
 
 
 @dataclass(frozen=True)
@@ -98,28 +102,43 @@ class Postings:
         """The k best (sentence id, score), exactly as scoring every candidate would give them, but
         without walking the long postings of common terms when they cannot change the top k.
 
-        MaxScore pruning: a term adds at most ``weight * idf * (k1 + 1)`` to any sentence. Score
-        the sentences of the strongest terms first; the k-th best of them is a floor the answer
-        must reach. The weakest terms whose bounds sum below that floor cannot lift a sentence
-        that holds only them into the top k, so their postings are only probed (binary search)
-        for the candidates the other terms found, never walked."""
+        MaxScore pruning: a term adds less than ``weight * idf * (k1 + 1)`` to any sentence. Terms
+        are walked strongest first, their contributions summed into a dense buffer, and the k-th
+        best sum so far is a floor the answer must reach. Once the bounds of the terms left sum
+        below it, a sentence none of the walked terms holds cannot make the top k: the rest are
+        only probed (binary search) for the candidates found so far, and candidates whose sum plus
+        the bounds left falls below the floor are dropped as it rises. The few that remain are
+        scored exactly, in query order."""
         if k <= 0 or not weighted_terms:
             return []
         bounds = [float(self.idf[t]) * (K1 + 1) * w for t, w in weighted_terms]
+        if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
+            return top_k(*self.score(weighted_terms), k)
         strongest = sorted(range(len(bounds)), key=lambda i: -bounds[i])
-        seeded = 0
-        seeds = np.empty(0, dtype=np.int64)
-        while seeded < len(strongest) and len(seeds) < k:
-            seeded += 1
-            seeds = self._union([weighted_terms[i][0] for i in strongest[:seeded]])
-        floor = -math.inf
-        if len(seeds) >= k and min(bounds) > 0:
-            floor = float(np.partition(self.score_candidates(seeds, weighted_terms), -k)[-k])
-        walked, left_out = len(strongest), 0.0
-        while walked > seeded and left_out + bounds[strongest[walked - 1]] < floor:
-            walked -= 1
-            left_out += bounds[strongest[walked]]
-        candidates = self._union([weighted_terms[i][0] for i in strongest[:walked]])
+        floor, rest = -math.inf, sum(bounds)
+        walked: list[np.ndarray] = []
+        leaders = np.empty(0, dtype=np.int64)
+        with self._score_buffer() as sums:
+            for i in strongest:
+                if rest < floor * (1 - _SLACK):
+                    break
+                term_id, weight = weighted_terms[i]
+                start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
+                docs = self.docs[start:end]
+                sums[docs] += self._part(term_id, weight, self.tfs[start:end], self._norm[docs])
+                walked.append(docs)
+                rest -= bounds[i]
+                leaders, floor = _leaders(sums, docs, leaders, floor, k)
+            candidates, partial = _take_candidates(sums, walked, floor * (1 - _SLACK) - rest)
+        for i in strongest[len(walked) :]:
+            term_id, weight = weighted_terms[i]
+            slot, tf = self._find(term_id, candidates)
+            partial[slot] += self._part(term_id, weight, tf, self._norm[candidates[slot]])
+            rest -= bounds[i]
+            if len(partial) > k:
+                floor = max(floor, float(np.partition(partial, -k)[-k]))
+            keep = partial >= floor * (1 - _SLACK) - rest
+            candidates, partial = candidates[keep], partial[keep]
         return top_k(candidates, self.score_candidates(candidates, weighted_terms), k)
 
     def score_candidates(
@@ -129,26 +148,53 @@ class Postings:
         order as rank_bm25 does, each found in the term's postings by binary search."""
         scores = np.zeros(len(candidates), dtype=np.float64)
         for term_id, weight in weighted_terms:
-            start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
-            docs = self.docs[start:end]
-            # Binary-search whichever side is shorter: the candidates in the postings, or back.
-            if len(docs) < len(candidates):
-                slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
-                found = candidates[slot] == docs
-                tf, slot = self.tfs[start:end][found], slot[found]
-            else:
-                where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-                slot = np.flatnonzero(docs[where] == candidates)
-                tf = self.tfs[start:end][where[slot]]
-            if len(slot) == 0:
-                continue
-            tf = np.asarray(tf, dtype=np.float64)
-            lengths = np.asarray(self.doc_len[candidates[slot]], dtype=np.float64)
-            part = self.idf[term_id] * (
-                tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths / self.avgdl))
-            )
-            scores[slot] += part * weight if weight != 1.0 else part
+            slot, tf = self._find(term_id, candidates)
+            if len(slot):
+                scores[slot] += self._part(term_id, weight, tf, self._norm[candidates[slot]])
         return scores
+
+    def _find(self, term_id: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidates (ascending) hold the term, as positions among them, and their term
+        frequencies; binary-searches whichever side is shorter."""
+        start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
+        docs = self.docs[start:end]
+        if len(docs) == 0 or len(candidates) == 0:
+            return np.empty(0, dtype=np.int64), self.tfs[start:start]
+        if len(docs) < len(candidates):
+            slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
+            found = candidates[slot] == docs
+            return slot[found], self.tfs[start:end][found]
+        where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
+        slot = np.flatnonzero(docs[where] == candidates)
+        return slot, self.tfs[start:end][where[slot]]
+
+    def _part(self, term_id: int, weight: float, tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+        """What the term adds to sentences with these term frequencies and length norms, computed
+        as rank_bm25 computes it (so the same sum of parts is the same float)."""
+        tf = np.asarray(tf, dtype=np.float64)
+        part = self.idf[term_id] * (tf * (K1 + 1) / (tf + norm))
+        return part * weight if weight != 1.0 else part
+
+    @cached_property
+    def _norm(self) -> np.ndarray:
+        """``k1 * (1 - b + b * len(d) / avgdl)`` of each sentence, once rather than per query."""
+        return K1 * (1 - B + B * np.asarray(self.doc_len, dtype=np.float64) / self.avgdl)
+
+    @cached_property
+    def _spare_buffers(self) -> list[np.ndarray]:
+        """Zeroed score buffers, one per query running at once (queries run in worker threads)."""
+        return []
+
+    @contextmanager
+    def _score_buffer(self) -> Iterator[np.ndarray]:
+        """A zeroed float per sentence, reused: a fresh one would fault in its pages every query.
+        The user must zero what it touched; a buffer left dirty by an error is not reused."""
+        try:
+            buffer = self._spare_buffers.pop()
+        except IndexError:
+            buffer = np.zeros(self.sentence_count, dtype=np.float64)
+        yield buffer
+        self._spare_buffers.append(buffer)
 
     def _union(self, term_ids: Sequence[int]) -> np.ndarray:
         """The sentences holding any of the terms, ascending; a bitmap when the lists are long."""
@@ -165,6 +211,40 @@ class Postings:
             return np.flatnonzero(held)
         merged = np.sort(np.concatenate(lists).astype(np.int64), kind="stable")  # merges the runs
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+
+
+def _leaders(
+    sums: np.ndarray, docs: np.ndarray, leaders: np.ndarray, floor: float, k: int
+) -> tuple[np.ndarray, float]:
+    """The k sentences with the highest sums so far, and the k-th of those sums (-inf while fewer
+    than k are known): ``docs`` just had a term added, and only those now above the old floor can
+    join the old leaders."""
+    fresh = docs[sums[docs] > floor]
+    if len(fresh) > k:
+        fresh = fresh[np.argpartition(sums[fresh], -k)[-k:]]
+    pool = np.union1d(leaders, fresh)
+    if len(pool) > k:
+        pool = pool[np.argpartition(sums[pool], -k)[-k:]]
+    return pool, float(sums[pool].min()) if len(pool) >= k else -math.inf
+
+
+def _take_candidates(
+    sums: np.ndarray, walked: list[np.ndarray], cut: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sentences of the walked postings whose sums exceed ``cut`` (ascending) and their sums,
+    leaving ``sums`` zeroed. A sentence is taken with the first postings holding it: zeroing its
+    sum there keeps it from being taken twice (every sum of a walked sentence is positive)."""
+    cut = max(cut, 0.0)
+    taken, taken_sums = [], []
+    for docs in walked:
+        held = sums[docs]
+        above = held > cut
+        taken.append(docs[above])
+        taken_sums.append(held[above])
+        sums[docs] = 0.0
+    candidates, partial = np.concatenate(taken).astype(np.int64), np.concatenate(taken_sums)
+    order = np.argsort(candidates, kind="stable")  # merges the ascending runs
+    return candidates[order], partial[order]
 
 
 def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
