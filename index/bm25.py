@@ -102,43 +102,50 @@ class Postings:
         """The k best (sentence id, score), exactly as scoring every candidate would give them, but
         without walking the long postings of common terms when they cannot change the top k.
 
-        MaxScore pruning: a term adds less than ``weight * idf * (k1 + 1)`` to any sentence. Terms
-        are walked strongest first, their contributions summed into a dense buffer, and the k-th
-        best sum so far is a floor the answer must reach. Once the bounds of the terms left sum
-        below it, a sentence none of the walked terms holds cannot make the top k: the rest are
-        only probed (binary search) for the candidates found so far, and candidates whose sum plus
-        the bounds left falls below the floor are dropped as it rises. The few that remain are
-        scored exactly, in query order."""
+        MaxScore pruning: a term adds at most what its highest term frequency adds to the shortest
+        sentence. Terms are walked rarest first, their contributions summed into a dense buffer,
+        and the k-th best sum so far is a floor the answer must reach. Once the bounds of the terms
+        left sum below it, a sentence none of the walked terms holds cannot make the top k: the
+        rest are only probed (binary search) for the candidates found so far, and candidates whose
+        sum plus what the terms left could add to a sentence of their length falls below the floor
+        are dropped as it rises. The few that remain are scored exactly, in query order."""
         if k <= 0 or not weighted_terms:
             return []
-        bounds = [float(self.idf[t]) * (K1 + 1) * w for t, w in weighted_terms]
+        ids = np.fromiter((t for t, _ in weighted_terms), dtype=np.int64, count=len(weighted_terms))
+        starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
+        most_tf = [self.tfs[a:b].max() for a, b in zip(starts, ends)]
+        bounds = [
+            float(self._part(t, w, tf, self._shortest_norm))
+            for (t, w), tf in zip(weighted_terms, most_tf)
+        ]
         if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
             return top_k(*self.score(weighted_terms), k)
-        strongest = sorted(range(len(bounds)), key=lambda i: -bounds[i])
+        rarest = sorted(range(len(ids)), key=lambda i: ends[i] - starts[i])
         floor, rest = -math.inf, sum(bounds)
         walked: list[np.ndarray] = []
-        leaders = np.empty(0, dtype=np.int64)
+        leaders = np.empty(0, dtype=np.intp)
         with self._score_buffer() as sums:
-            for i in strongest:
+            for i in rarest:
                 if rest < floor * (1 - _SLACK):
                     break
-                term_id, weight = weighted_terms[i]
-                start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
-                docs = self.docs[start:end]
-                sums[docs] += self._part(term_id, weight, self.tfs[start:end], self._norm[docs])
+                docs = self.docs[starts[i] : ends[i]].astype(np.intp)
+                tf, norm = self.tfs[starts[i] : ends[i]], self._norm[docs]
+                np.add.at(sums, docs, self._part(*weighted_terms[i], tf, norm))
                 walked.append(docs)
                 rest -= bounds[i]
-                leaders, floor = _leaders(sums, docs, leaders, floor, k)
+                leaders, floor = _leaders(sums, docs, leaders, k)
             candidates, partial = _take_candidates(sums, walked, floor * (1 - _SLACK) - rest)
-        for i in strongest[len(walked) :]:
-            term_id, weight = weighted_terms[i]
-            slot, tf = self._find(term_id, candidates)
-            partial[slot] += self._part(term_id, weight, tf, self._norm[candidates[slot]])
-            rest -= bounds[i]
-            if len(partial) > k:
-                floor = max(floor, float(np.partition(partial, -k)[-k]))
-            keep = partial >= floor * (1 - _SLACK) - rest
+        left = sorted(rarest[len(walked) :], key=lambda i: -bounds[i])
+        for probed, i in enumerate(left):
+            norm = self._norm[candidates]
+            headroom = sum(self._part(*weighted_terms[j], most_tf[j], norm) for j in left[probed:])
+            keep = partial + headroom >= floor * (1 - _SLACK)
             candidates, partial = candidates[keep], partial[keep]
+            slot, tf = self._find(weighted_terms[i][0], candidates)
+            partial[slot] += self._part(*weighted_terms[i], tf, self._norm[candidates[slot]])
+            if len(partial) >= k:
+                floor = max(floor, _kth_largest(partial, k))
+        candidates = candidates[partial >= floor * (1 - _SLACK)]
         return top_k(candidates, self.score_candidates(candidates, weighted_terms), k)
 
     def score_candidates(
@@ -181,6 +188,11 @@ class Postings:
         return K1 * (1 - B + B * np.asarray(self.doc_len, dtype=np.float64) / self.avgdl)
 
     @cached_property
+    def _shortest_norm(self) -> float:
+        """The smallest length norm: no sentence gets more from a term frequency than this one."""
+        return float(self._norm.min())
+
+    @cached_property
     def _spare_buffers(self) -> list[np.ndarray]:
         """Zeroed score buffers, one per query running at once (queries run in worker threads)."""
         return []
@@ -214,18 +226,26 @@ class Postings:
 
 
 def _leaders(
-    sums: np.ndarray, docs: np.ndarray, leaders: np.ndarray, floor: float, k: int
+    sums: np.ndarray, docs: np.ndarray, leaders: np.ndarray, k: int
 ) -> tuple[np.ndarray, float]:
     """The k sentences with the highest sums so far, and the k-th of those sums (-inf while fewer
-    than k are known): ``docs`` just had a term added, and only those now above the old floor can
-    join the old leaders."""
-    fresh = docs[sums[docs] > floor]
-    if len(fresh) > k:
-        fresh = fresh[np.argpartition(sums[fresh], -k)[-k:]]
-    pool = np.union1d(leaders, fresh)
+    than k are known): ``docs`` just had a term added, so only its best can join the old leaders."""
+    if len(docs) > k:
+        held = sums[docs]
+        docs = docs[held >= _kth_largest(held, k)]
+    pool = np.union1d(leaders, docs)
     if len(pool) > k:
         pool = pool[np.argpartition(sums[pool], -k)[-k:]]
     return pool, float(sums[pool].min()) if len(pool) >= k else -math.inf
+
+
+def _kth_largest(values: np.ndarray, k: int) -> float:
+    """The k-th largest of ``values`` (at least k of them). On long arrays a sample's k-th largest,
+    which at least k values reach, first narrows the partition to those few."""
+    if len(values) > 64 * k:
+        sample = values[:: len(values) // (16 * k)]
+        values = values[values >= np.partition(sample, -k)[-k]]
+    return float(np.partition(values, -k)[-k])
 
 
 def _take_candidates(
@@ -242,7 +262,7 @@ def _take_candidates(
         taken.append(docs[above])
         taken_sums.append(held[above])
         sums[docs] = 0.0
-    candidates, partial = np.concatenate(taken).astype(np.int64), np.concatenate(taken_sums)
+    candidates, partial = np.concatenate(taken), np.concatenate(taken_sums)
     order = np.argsort(candidates, kind="stable")  # merges the ascending runs
     return candidates[order], partial[order]
 
