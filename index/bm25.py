@@ -15,11 +15,12 @@ hold one of its terms, and the top k are chosen among those candidates alone.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, count, filterfalse
+from typing import Any
 
 import numpy as np
 
@@ -113,11 +114,9 @@ class Postings:
             return []
         ids = np.fromiter((t for t, _ in weighted_terms), dtype=np.int64, count=len(weighted_terms))
         starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
-        most_tf = [self.tfs[a:b].max() for a, b in zip(starts, ends)]
-        bounds = [
-            float(self._part(t, w, tf, self._shortest_norm))
-            for (t, w), tf in zip(weighted_terms, most_tf)
-        ]
+        idf, weights = self.idf[ids].tolist(), [w for _, w in weighted_terms]
+        most_tf = [int(self.tfs[a:b].max()) for a, b in zip(starts, ends)]
+        bounds = [_part(*term, self._shortest_norm) for term in zip(idf, weights, most_tf)]
         if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
             return top_k(*self.score(weighted_terms), k)
         rarest = sorted(range(len(ids)), key=lambda i: ends[i] - starts[i])
@@ -129,20 +128,21 @@ class Postings:
                 if rest < floor * (1 - _SLACK):
                     break
                 docs = self.docs[starts[i] : ends[i]].astype(np.intp)
-                tf, norm = self.tfs[starts[i] : ends[i]], self._norm[docs]
-                np.add.at(sums, docs, self._part(*weighted_terms[i], tf, norm))
+                tf = self.tfs[starts[i] : ends[i]]
+                held = sums[docs] + _part(idf[i], weights[i], tf, self._norm[docs])
+                sums[docs] = held
                 walked.append(docs)
                 rest -= bounds[i]
-                leaders, floor = _leaders(sums, docs, leaders, k)
+                leaders, floor = _leaders(sums, docs, held, leaders, k)
             candidates, partial = _take_candidates(sums, walked, floor * (1 - _SLACK) - rest)
         left = sorted(rarest[len(walked) :], key=lambda i: -bounds[i])
         for probed, i in enumerate(left):
             norm = self._norm[candidates]
-            headroom = sum(self._part(*weighted_terms[j], most_tf[j], norm) for j in left[probed:])
+            headroom = sum(_part(idf[j], weights[j], most_tf[j], norm) for j in left[probed:])
             keep = partial + headroom >= floor * (1 - _SLACK)
             candidates, partial = candidates[keep], partial[keep]
             slot, tf = self._find(weighted_terms[i][0], candidates)
-            partial[slot] += self._part(*weighted_terms[i], tf, self._norm[candidates[slot]])
+            partial[slot] += _part(idf[i], weights[i], tf, self._norm[candidates[slot]])
             if len(partial) >= k:
                 floor = max(floor, _kth_largest(partial, k))
         candidates = candidates[partial >= floor * (1 - _SLACK)]
@@ -157,7 +157,8 @@ class Postings:
         for term_id, weight in weighted_terms:
             slot, tf = self._find(term_id, candidates)
             if len(slot):
-                scores[slot] += self._part(term_id, weight, tf, self._norm[candidates[slot]])
+                norm = self._norm[candidates[slot]]
+                scores[slot] += _part(float(self.idf[term_id]), weight, tf, norm)
         return scores
 
     def _find(self, term_id: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,13 +175,6 @@ class Postings:
         where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
         slot = np.flatnonzero(docs[where] == candidates)
         return slot, self.tfs[start:end][where[slot]]
-
-    def _part(self, term_id: int, weight: float, tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
-        """What the term adds to sentences with these term frequencies and length norms, computed
-        as rank_bm25 computes it (so the same sum of parts is the same float)."""
-        tf = np.asarray(tf, dtype=np.float64)
-        part = self.idf[term_id] * (tf * (K1 + 1) / (tf + norm))
-        return part * weight if weight != 1.0 else part
 
     @cached_property
     def _norm(self) -> np.ndarray:
@@ -225,13 +219,21 @@ class Postings:
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
+def _part(idf: float, weight: float, tf: Any, norm: Any) -> Any:
+    """What a term adds to sentences with these term frequencies and length norms (arrays, or
+    single numbers for a bound), computed as rank_bm25 computes it: the same parts, added in the
+    same order, give the same float."""
+    part = idf * (tf * (K1 + 1) / (tf + norm))
+    return part * weight if weight != 1.0 else part
+
+
 def _leaders(
-    sums: np.ndarray, docs: np.ndarray, leaders: np.ndarray, k: int
+    sums: np.ndarray, docs: np.ndarray, held: np.ndarray, leaders: np.ndarray, k: int
 ) -> tuple[np.ndarray, float]:
     """The k sentences with the highest sums so far, and the k-th of those sums (-inf while fewer
-    than k are known): ``docs`` just had a term added, so only its best can join the old leaders."""
+    than k are known): ``docs`` just had a term added, making their sums ``held``, so only their
+    best can join the old leaders."""
     if len(docs) > k:
-        held = sums[docs]
         docs = docs[held >= _kth_largest(held, k)]
     pool = np.union1d(leaders, docs)
     if len(pool) > k:
