@@ -116,7 +116,7 @@ class Postings:
         starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
         idf, weights = self.idf[ids].tolist(), [w for _, w in weighted_terms]
         most_tf = [int(self.tfs[a:b].max()) for a, b in zip(starts, ends)]
-        bounds = [_part(*term, self._shortest_norm) for term in zip(idf, weights, most_tf)]
+        bounds = _part(idf, weights, most_tf, self._shortest_norm).tolist()
         if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
             return top_k(*self.score(weighted_terms), k)
         rarest = sorted(range(len(ids)), key=lambda i: ends[i] - starts[i])
@@ -129,7 +129,8 @@ class Postings:
                     break
                 docs = self.docs[starts[i] : ends[i]].astype(np.intp)
                 tf = self.tfs[starts[i] : ends[i]]
-                held = sums[docs] + _part(idf[i], weights[i], tf, self._norm[docs])
+                held = _part(idf[i], weights[i], tf, self._norm[docs])
+                held += sums[docs]
                 sums[docs] = held
                 walked.append(docs)
                 rest -= bounds[i]
@@ -219,12 +220,16 @@ class Postings:
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
-def _part(idf: float, weight: float, tf: Any, norm: Any) -> Any:
-    """What a term adds to sentences with these term frequencies and length norms (arrays, or
-    single numbers for a bound), computed as rank_bm25 computes it: the same parts, added in the
-    same order, give the same float."""
-    part = idf * (tf * (K1 + 1) / (tf + norm))
-    return part * weight if weight != 1.0 else part
+def _part(idf: Any, weight: Any, tf: Any, norm: Any) -> np.ndarray:
+    """What a term adds to sentences with these term frequencies and length norms, computed as
+    rank_bm25 computes it (times the weight, which is exact for a weight of 1): the same parts,
+    added in the same order, give the same float. Works on arrays or single numbers, in place."""
+    tf = np.asarray(tf, dtype=np.float64)
+    part = tf * (K1 + 1)
+    part /= tf + norm
+    part *= idf
+    part *= weight
+    return part
 
 
 def _leaders(
@@ -254,9 +259,16 @@ def _take_candidates(
     sums: np.ndarray, walked: list[np.ndarray], cut: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The sentences of the walked postings whose sums exceed ``cut`` (ascending) and their sums,
-    leaving ``sums`` zeroed. A sentence is taken with the first postings holding it: zeroing its
-    sum there keeps it from being taken twice (every sum of a walked sentence is positive)."""
+    leaving ``sums`` zeroed. Long postings are cheaper to find them in by one scan of the buffer;
+    from short ones each sentence is taken with the first postings holding it, and zeroing its sum
+    there keeps it from being taken twice (every sum of a walked sentence is positive)."""
     cut = max(cut, 0.0)
+    if sum(map(len, walked)) > len(sums) // 8:
+        candidates = np.flatnonzero(sums > cut)
+        partial = sums[candidates]
+        for docs in walked:
+            sums[docs] = 0.0
+        return candidates, partial
     taken, taken_sums = [], []
     for docs in walked:
         held = sums[docs]
