@@ -115,7 +115,7 @@ class Postings:
         ids = np.fromiter((t for t, _ in weighted_terms), dtype=np.int64, count=len(weighted_terms))
         starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
         idf, weights = self.idf[ids].tolist(), [w for _, w in weighted_terms]
-        most_tf = [int(self.tfs[a:b].max()) for a, b in zip(starts, ends)]
+        most_tf = [int(self.tfs[a:b].max(initial=0)) for a, b in zip(starts, ends)]
         bounds = _part(idf, weights, most_tf, self._shortest_norm).tolist()
         if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
             return top_k(*self.score(weighted_terms), k)
