@@ -142,11 +142,11 @@ class Postings:
             headroom = sum(_part(idf[j], weights[j], most_tf[j], norm) for j in left[probed:])
             keep = partial + headroom >= floor * (1 - _SLACK)
             candidates, partial = candidates[keep], partial[keep]
-            slot, tf = self._find(weighted_terms[i][0], candidates)
+            slot, tf = self._probe(starts[i], ends[i], candidates)
             partial[slot] += _part(idf[i], weights[i], tf, self._norm[candidates[slot]])
             if len(partial) >= k:
                 floor = max(floor, _kth_largest(partial, k))
-        candidates = candidates[partial >= floor * (1 - _SLACK)]
+        candidates = np.sort(candidates[partial >= floor * (1 - _SLACK)])
         return top_k(candidates, self.score_candidates(candidates, weighted_terms), k)
 
     def score_candidates(
@@ -167,12 +167,18 @@ class Postings:
         frequencies; binary-searches whichever side is shorter."""
         start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
         docs = self.docs[start:end]
-        if len(docs) == 0 or len(candidates) == 0:
-            return np.empty(0, dtype=np.int64), self.tfs[start:start]
-        if len(docs) < len(candidates):
+        if 0 < len(docs) < len(candidates):
             slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
             found = candidates[slot] == docs
             return slot[found], self.tfs[start:end][found]
+        return self._probe(start, end, candidates)
+
+    def _probe(self, start: int, end: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidates (in any order) the postings ``start:end`` hold, as positions among
+        them, and their term frequencies, by binary search in the postings."""
+        docs = self.docs[start:end]
+        if len(docs) == 0 or len(candidates) == 0:
+            return np.empty(0, dtype=np.int64), self.tfs[start:start]
         where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
         slot = np.flatnonzero(docs[where] == candidates)
         return slot, self.tfs[start:end][where[slot]]
@@ -258,9 +264,9 @@ def _kth_largest(values: np.ndarray, k: int) -> float:
 def _take_candidates(
     sums: np.ndarray, walked: list[np.ndarray], cut: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The sentences of the walked postings whose sums exceed ``cut`` (ascending) and their sums,
-    leaving ``sums`` zeroed. Long postings are cheaper to find them in by one scan of the buffer;
-    from short ones each sentence is taken with the first postings holding it, and zeroing its sum
+    """The sentences of the walked postings whose sums exceed ``cut``, and their sums, leaving
+    ``sums`` zeroed. Long postings are cheaper to find them in by one scan of the buffer; from
+    short ones each sentence is taken with the first postings holding it, and zeroing its sum
     there keeps it from being taken twice (every sum of a walked sentence is positive)."""
     cut = max(cut, 0.0)
     if sum(map(len, walked)) > len(sums) // 8:
@@ -276,9 +282,7 @@ def _take_candidates(
         taken.append(docs[above])
         taken_sums.append(held[above])
         sums[docs] = 0.0
-    candidates, partial = np.concatenate(taken), np.concatenate(taken_sums)
-    order = np.argsort(candidates, kind="stable")  # merges the ascending runs
-    return candidates[order], partial[order]
+    return np.concatenate(taken), np.concatenate(taken_sums)
 
 
 def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
