@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, count, filterfalse
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _NO_TERMS = np.empty(0, dtype="<U1")
 
@@ -201,7 +201,7 @@ class Postings:
     @contextmanager
     def _score_buffer(self) -> Iterator[np.ndarray]:
         """A zeroed float per sentence, reused: a fresh one would fault in its pages every query.
-        The user must zero what it touched; a buffer left dirty by an error is not reused."""
+        The caller zeroes what it touched; a buffer left dirty by an error is not given back."""
         try:
             buffer = self._spare_buffers.pop()
         except IndexError:
@@ -226,10 +226,11 @@ class Postings:
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
-def _part(idf: Any, weight: Any, tf: Any, norm: Any) -> np.ndarray:
+def _part(idf: ArrayLike, weight: ArrayLike, tf: ArrayLike, norm: ArrayLike) -> np.ndarray:
     """What a term adds to sentences with these term frequencies and length norms, computed as
     rank_bm25 computes it (times the weight, which is exact for a weight of 1): the same parts,
-    added in the same order, give the same float. Works on arrays or single numbers, in place."""
+    added in the same order, give the same float. Takes arrays (one entry per sentence, or per term
+    for bounds) or single numbers."""
     tf = np.asarray(tf, dtype=np.float64)
     part = tf * (K1 + 1)
     part /= tf + norm
