@@ -15,12 +15,14 @@ hold one of its terms, and the top k are chosen among those candidates alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _NO_TERMS = np.empty(0, dtype="<U1")
 
@@ -28,6 +30,9 @@ _NO_TERMS = np.empty(0, dtype="<U1")
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
+_SLACK = 1e-9
+"""Relative margin on pruning: partial sums add terms in another order than the final scores, so
+they may differ in the last bits; a sentence is dropped only when it falls short by more."""
 
 
 @dataclass(frozen=True)
@@ -107,28 +112,50 @@ class Postings:
         """The k best (sentence id, score), exactly as scoring every candidate would give them, but
         without walking the long postings of common terms when they cannot change the top k.
 
-        MaxScore pruning: a term adds at most ``weight * idf * (k1 + 1)`` to any sentence. Score
-        the sentences of the strongest terms first; the k-th best of them is a floor the answer
-        must reach. The weakest terms whose bounds sum below that floor cannot lift a sentence
-        that holds only them into the top k, so their postings are only probed (binary search)
-        for the candidates the other terms found, never walked."""
+        MaxScore pruning: a term adds at most what its highest term frequency adds to the shortest
+        sentence. Terms are walked rarest first, their contributions summed into a dense buffer,
+        and the k-th best sum so far is a floor the answer must reach. Once the bounds of the terms
+        left sum below it, a sentence none of the walked terms holds cannot make the top k: the
+        rest are only probed (binary search) for the candidates found so far, and candidates whose
+        sum plus what the terms left could add to a sentence of their length falls below the floor
+        are dropped as it rises. The few that remain are scored exactly, in query order."""
         if k <= 0 or not weighted_terms:
             return []
-        bounds = [float(self.idf[t]) * (K1 + 1) * w for t, w in weighted_terms]
-        strongest = sorted(range(len(bounds)), key=lambda i: -bounds[i])
-        seeded = 0
-        seeds = np.empty(0, dtype=np.int64)
-        while seeded < len(strongest) and len(seeds) < k:
-            seeded += 1
-            seeds = self._union([weighted_terms[i][0] for i in strongest[:seeded]])
-        floor = -math.inf
-        if len(seeds) >= k and min(bounds) > 0:
-            floor = float(np.partition(self.score_candidates(seeds, weighted_terms), -k)[-k])
-        walked, left_out = len(strongest), 0.0
-        while walked > seeded and left_out + bounds[strongest[walked - 1]] < floor:
-            walked -= 1
-            left_out += bounds[strongest[walked]]
-        candidates = self._union([weighted_terms[i][0] for i in strongest[:walked]])
+        ids = np.fromiter((t for t, _ in weighted_terms), dtype=np.int64, count=len(weighted_terms))
+        starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
+        idf, weights = self.idf[ids].tolist(), [w for _, w in weighted_terms]
+        most_tf = [int(self.tfs[a:b].max(initial=0)) for a, b in zip(starts, ends)]
+        bounds = _part(idf, weights, most_tf, self._shortest_norm).tolist()
+        if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
+            return top_k(*self.score(weighted_terms), k)
+        rarest = sorted(range(len(ids)), key=lambda i: ends[i] - starts[i])
+        floor, rest = -math.inf, sum(bounds)
+        walked: list[np.ndarray] = []
+        leaders = np.empty(0, dtype=np.intp)
+        with self._score_buffer() as sums:
+            for i in rarest:
+                if rest < floor * (1 - _SLACK):
+                    break
+                docs = self.docs[starts[i] : ends[i]].astype(np.intp)
+                tf = self.tfs[starts[i] : ends[i]]
+                held = _part(idf[i], weights[i], tf, self._norm[docs])
+                held += sums[docs]
+                sums[docs] = held
+                walked.append(docs)
+                rest -= bounds[i]
+                leaders, floor = _leaders(sums, docs, held, leaders, k)
+            candidates, partial = _take_candidates(sums, walked, floor * (1 - _SLACK) - rest)
+        left = sorted(rarest[len(walked) :], key=lambda i: -bounds[i])
+        for probed, i in enumerate(left):
+            norm = self._norm[candidates]
+            headroom = sum(_part(idf[j], weights[j], most_tf[j], norm) for j in left[probed:])
+            keep = partial + headroom >= floor * (1 - _SLACK)
+            candidates, partial = candidates[keep], partial[keep]
+            slot, tf = self._probe(starts[i], ends[i], candidates)
+            partial[slot] += _part(idf[i], weights[i], tf, self._norm[candidates[slot]])
+            if len(partial) >= k:
+                floor = max(floor, _kth_largest(partial, k))
+        candidates = np.sort(candidates[partial >= floor * (1 - _SLACK)])
         return top_k(candidates, self.score_candidates(candidates, weighted_terms), k)
 
     def score_candidates(
@@ -138,26 +165,58 @@ class Postings:
         order as rank_bm25 does, each found in the term's postings by binary search."""
         scores = np.zeros(len(candidates), dtype=np.float64)
         for term_id, weight in weighted_terms:
-            start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
-            docs = self.docs[start:end]
-            # Binary-search whichever side is shorter: the candidates in the postings, or back.
-            if len(docs) < len(candidates):
-                slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
-                found = candidates[slot] == docs
-                tf, slot = self.tfs[start:end][found], slot[found]
-            else:
-                where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-                slot = np.flatnonzero(docs[where] == candidates)
-                tf = self.tfs[start:end][where[slot]]
-            if len(slot) == 0:
-                continue
-            tf = np.asarray(tf, dtype=np.float64)
-            lengths = np.asarray(self.doc_len[candidates[slot]], dtype=np.float64)
-            part = self.idf[term_id] * (
-                tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths / self.avgdl))
-            )
-            scores[slot] += part * weight if weight != 1.0 else part
+            slot, tf = self._find(term_id, candidates)
+            if len(slot):
+                norm = self._norm[candidates[slot]]
+                scores[slot] += _part(float(self.idf[term_id]), weight, tf, norm)
         return scores
+
+    def _find(self, term_id: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidates (ascending) hold the term, as positions among them, and their term
+        frequencies; binary-searches whichever side is shorter."""
+        start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
+        docs = self.docs[start:end]
+        if 0 < len(docs) < len(candidates):
+            slot = np.minimum(np.searchsorted(candidates, docs), len(candidates) - 1)
+            found = candidates[slot] == docs
+            return slot[found], self.tfs[start:end][found]
+        return self._probe(start, end, candidates)
+
+    def _probe(self, start: int, end: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which candidates (in any order) the postings ``start:end`` hold, as positions among
+        them, and their term frequencies, by binary search in the postings."""
+        docs = self.docs[start:end]
+        if len(docs) == 0 or len(candidates) == 0:
+            return np.empty(0, dtype=np.int64), self.tfs[start:start]
+        where = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
+        slot = np.flatnonzero(docs[where] == candidates)
+        return slot, self.tfs[start:end][where[slot]]
+
+    @cached_property
+    def _norm(self) -> np.ndarray:
+        """``k1 * (1 - b + b * len(d) / avgdl)`` of each sentence, once rather than per query."""
+        return K1 * (1 - B + B * np.asarray(self.doc_len, dtype=np.float64) / self.avgdl)
+
+    @cached_property
+    def _shortest_norm(self) -> float:
+        """The smallest length norm: no sentence gets more from a term frequency than this one."""
+        return float(self._norm.min())
+
+    @cached_property
+    def _spare_buffers(self) -> list[np.ndarray]:
+        """Zeroed score buffers, one per query running at once (queries run in worker threads)."""
+        return []
+
+    @contextmanager
+    def _score_buffer(self) -> Iterator[np.ndarray]:
+        """A zeroed float per sentence, reused: a fresh one would fault in its pages every query.
+        The caller zeroes what it touched; a buffer left dirty by an error is not given back."""
+        try:
+            buffer = self._spare_buffers.pop()
+        except IndexError:
+            buffer = np.zeros(self.sentence_count, dtype=np.float64)
+        yield buffer
+        self._spare_buffers.append(buffer)
 
     def _union(self, term_ids: Sequence[int]) -> np.ndarray:
         """The sentences holding any of the terms, ascending; a bitmap when the lists are long."""
@@ -174,6 +233,66 @@ class Postings:
             return np.flatnonzero(held)
         merged = np.sort(np.concatenate(lists).astype(np.int64), kind="stable")  # merges the runs
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+
+
+def _part(idf: ArrayLike, weight: ArrayLike, tf: ArrayLike, norm: ArrayLike) -> np.ndarray:
+    """What a term adds to sentences with these term frequencies and length norms, computed as
+    rank_bm25 computes it (times the weight, which is exact for a weight of 1): the same parts,
+    added in the same order, give the same float. Takes arrays (one entry per sentence, or per term
+    for bounds) or single numbers."""
+    tf = np.asarray(tf, dtype=np.float64)
+    part = tf * (K1 + 1)
+    part /= tf + norm
+    part *= idf
+    part *= weight
+    return part
+
+
+def _leaders(
+    sums: np.ndarray, docs: np.ndarray, held: np.ndarray, leaders: np.ndarray, k: int
+) -> tuple[np.ndarray, float]:
+    """The k sentences with the highest sums so far, and the k-th of those sums (-inf while fewer
+    than k are known): ``docs`` just had a term added, making their sums ``held``, so only their
+    best can join the old leaders."""
+    if len(docs) > k:
+        docs = docs[held >= _kth_largest(held, k)]
+    pool = np.union1d(leaders, docs)
+    if len(pool) > k:
+        pool = pool[np.argpartition(sums[pool], -k)[-k:]]
+    return pool, float(sums[pool].min()) if len(pool) >= k else -math.inf
+
+
+def _kth_largest(values: np.ndarray, k: int) -> float:
+    """The k-th largest of ``values`` (at least k of them). On long arrays a sample's k-th largest,
+    which at least k values reach, first narrows the partition to those few."""
+    if len(values) > 64 * k:
+        sample = values[:: len(values) // (16 * k)]
+        values = values[values >= np.partition(sample, -k)[-k]]
+    return float(np.partition(values, -k)[-k])
+
+
+def _take_candidates(
+    sums: np.ndarray, walked: list[np.ndarray], cut: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sentences of the walked postings whose sums exceed ``cut``, and their sums, leaving
+    ``sums`` zeroed. Long postings are cheaper to find them in by one scan of the buffer; from
+    short ones each sentence is taken with the first postings holding it, and zeroing its sum
+    there keeps it from being taken twice (every sum of a walked sentence is positive)."""
+    cut = max(cut, 0.0)
+    if sum(map(len, walked)) > len(sums) // 8:
+        candidates = np.flatnonzero(sums > cut)
+        partial = sums[candidates]
+        for docs in walked:
+            sums[docs] = 0.0
+        return candidates, partial
+    taken, taken_sums = [], []
+    for docs in walked:
+        held = sums[docs]
+        above = held > cut
+        taken.append(docs[above])
+        taken_sums.append(held[above])
+        sums[docs] = 0.0
+    return np.concatenate(taken), np.concatenate(taken_sums)
 
 
 def top_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -153,3 +154,31 @@ def test_terms_of_any_alphabet_and_length_are_numbered_in_length_then_text_order
     for term_id, term in enumerate(postings.terms):
         docs = postings.docs[postings.offsets[term_id] : postings.offsets[term_id + 1]]
         assert docs.tolist() == [i for i, d in enumerate(documents) if term in d]
+
+
+def test_pruned_top_k_keeps_ties_in_sentence_order() -> None:
+    """Many sentences share a score here; pruning must keep the same ones as full scoring."""
+    rng = random.Random(7)
+    patterns = [["a", "b"], ["a", "c"], ["b", "c", "d"], ["a"], ["d", "e", "a"], ["f"]]
+    documents = [list(rng.choice(patterns)) for _ in range(2000)]
+    postings = build_postings(documents)
+    for query in (["a"], ["a", "b"], ["c", "a", "e"], ["d", "f", "b", "a"]):
+        weighted = [(term_id, 1.0) for term_id in postings.term_ids(query)]
+        for k in (1, 5, 28, 400):
+            assert postings.best(weighted, k) == top_k(*postings.score(weighted), k)
+
+
+def test_queries_running_at_once_get_the_answers_they_get_alone() -> None:
+    """Queries reuse scratch buffers; ones running in parallel threads must not share them."""
+    documents = random_corpus(8, documents=3000, vocabulary=400)
+    postings = build_postings(documents)
+    rng = random.Random(8)
+    words = [f"w{i}" for i in range(400)]
+    queries = [
+        [(term_id, 1.0) for term_id in postings.term_ids(rng.choices(words, k=5)) if term_id is not None]
+        for _ in range(40)
+    ]
+    alone = [postings.best(query, 10) for query in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            assert list(pool.map(lambda query: postings.best(query, 10), queries)) == alone
