@@ -413,10 +413,6 @@ class PostingsBuilder:
         )
 
 
-_DENSE_KEYS = 1 << 27
-"""Up to this many possible keys, distinct terms are found by counting (bincount), not sorting."""
-
-
 def merged_vocabulary(
     blocks: Sequence[TermBlock],
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -425,13 +421,15 @@ def merged_vocabulary(
     Returns each block's term ids, and the merged vocabulary as ``term_chars`` and
     ``length_counts``. The characters in use are renumbered densely in code point order; the terms
     of one length then become integers that sort as their text does (digits in that base), whose
-    distinct values are counted (few possible values) or sorted; longer terms are sorted as rows."""
+    distinct values are marked in a table (when it is at most four times the keys: fresh memory is
+    slow to touch) or sorted; longer terms are sorted as rows."""
     lengths = np.concatenate([np.asarray(b.term_lengths, dtype=np.int64) for b in blocks])
     chars = np.concatenate([np.asarray(b.term_chars, dtype=np.int64) for b in blocks])
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    used = np.bincount(chars, minlength=1) > 0
+    used = np.zeros(int(chars.max(initial=0)) + 1, dtype=bool)
+    used[chars] = True
     alphabet = np.flatnonzero(used)
-    letters = (np.cumsum(used) - 1)[chars]
+    letters = (np.cumsum(used, dtype=np.int64) - 1)[chars]
     base = max(len(alphabet), 2)
     longest = int(lengths.max(initial=0))
     ids = np.empty(len(lengths), dtype=np.int64)
@@ -446,10 +444,14 @@ def merged_vocabulary(
         rows = letters[starts[pairs][:, None] + np.arange(length)]
         if base**length < 1 << 62:
             digits = base ** np.arange(length - 1, -1, -1, dtype=np.int64)
-            keys = rows @ digits
-            if base**length <= _DENSE_KEYS:
-                seen = np.bincount(keys, minlength=1) > 0
-                inverse, keys = (np.cumsum(seen) - 1)[keys], np.flatnonzero(seen)
+            keys = rows[:, 0].copy()
+            for column in range(1, length):  # Horner's rule: numpy's integer matmul is slow
+                keys *= base
+                keys += rows[:, column]
+            if base**length <= 4 * len(keys) + (1 << 16):
+                seen = np.zeros(base**length, dtype=bool)
+                seen[keys] = True
+                inverse, keys = (np.cumsum(seen, dtype=np.int32) - 1)[keys], np.flatnonzero(seen)
             else:
                 keys, inverse = np.unique(keys, return_inverse=True)
             distinct = keys[:, None] // digits % base
