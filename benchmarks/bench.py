@@ -16,7 +16,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -100,20 +99,25 @@ def measure_build(corpus: Path, index_path: Path) -> dict[str, object]:
     return result
 
 
-def measure_engine(index_path: Path, count: int, started: float) -> dict[str, object]:
-    """This engine as the bot runs it: open, warm jieba, answer; then latency over ``count``."""
+def measure_start(index_path: Path, started: float) -> dict[str, object]:
+    """From the process's start to its first answer, opening the index as the bot does."""
+    from index.live import LiveIndex
+
+    LiveIndex(index_path).current().search("疫情防控工作")
+    return {"first_answer_s": time.time() - started}
+
+
+def measure_engine(index_path: Path, count: int) -> dict[str, object]:
+    """This engine as the bot runs it: the load alone, then latency over ``count`` questions."""
     from index.analysis import Analyzer
     from index.search import Searcher
 
     analyzer = Analyzer()
-    warming = threading.Thread(target=analyzer.warm_up)  # alongside the load, as LiveIndex does
     opened = time.perf_counter()
-    warming.start()
     searcher = Searcher.open(index_path, analyzer)
     load_s = time.perf_counter() - opened
-    warming.join()
+    analyzer.warm_up()
     searcher.search("疫情防控工作")
-    first_answer_s = time.time() - started
     load_rss = rss_mb()
     postings = searcher._stored.postings  # the engine itself, below the answer's formatting
 
@@ -141,7 +145,6 @@ def measure_engine(index_path: Path, count: int, started: float) -> dict[str, ob
         answers.append(t3 - t2)
     return {
         "load_s": load_s,
-        "first_answer_s": first_answer_s,
         "load_rss_mb": load_rss,
         "steady_rss_mb": rss_mb(),
         "peak_mb": peak_mb(),
@@ -220,7 +223,9 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "build":
         result = measure_build(Path(args.corpus), index_path)
     elif args.child == "engine":
-        result = measure_engine(index_path, args.queries, args.started)
+        result = measure_engine(index_path, args.queries)
+    elif args.child == "start":
+        result = measure_start(index_path, args.started)
     else:
         result = measure_peer(args.child, index_path, args.queries)
     print(json.dumps(result))
@@ -290,7 +295,8 @@ def main() -> None:
         else:
             built = run_child("build", corpus, index_path, args.queries)
         print(f"{size}: build {json.dumps(built)}", flush=True)
-        served = run_child("engine", corpus, index_path, args.queries)
+        served = {**run_child("engine", corpus, index_path, args.queries),
+                  **run_child("start", corpus, index_path, args.queries)}
         print(f"{size}: engine {json.dumps(served)}", flush=True)
         rows.append((f"{size:.0e}", "reports-bot", {**built, **served}))
         incremental = {k: v for k, v in built.items() if k.split("_")[0] in ("change", "add", "remove")}
