@@ -423,13 +423,15 @@ def merged_vocabulary(
     of one length then become integers that sort as their text does (digits in that base), whose
     distinct values are marked in a table (when it is at most four times the keys: fresh memory is
     slow to touch) or sorted; longer terms are sorted as rows."""
-    lengths = np.concatenate([np.asarray(b.term_lengths, dtype=np.int64) for b in blocks])
-    chars = np.concatenate([np.asarray(b.term_chars, dtype=np.int64) for b in blocks])
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    # int32 where it holds (code points, term lengths): at 1e6 sentences there are ~10^8 of each.
+    lengths = np.concatenate([np.asarray(b.term_lengths, dtype=np.int32) for b in blocks])
+    chars = np.concatenate([np.asarray(b.term_chars, dtype=np.int32) for b in blocks])
+    starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)[:-1]))
     used = np.zeros(int(chars.max(initial=0)) + 1, dtype=bool)
     used[chars] = True
     alphabet = np.flatnonzero(used)
-    letters = (np.cumsum(used, dtype=np.int64) - 1)[chars]
+    letters = (np.cumsum(used, dtype=np.int32) - 1)[chars]
+    del chars
     base = max(len(alphabet), 2)
     longest = int(lengths.max(initial=0))
     ids = np.empty(len(lengths), dtype=np.int64)
@@ -444,7 +446,7 @@ def merged_vocabulary(
         rows = letters[starts[pairs][:, None] + np.arange(length)]
         if base**length < 1 << 62:
             digits = base ** np.arange(length - 1, -1, -1, dtype=np.int64)
-            keys = rows[:, 0].copy()
+            keys = rows[:, 0].astype(np.int64)
             for column in range(1, length):  # Horner's rule: numpy's integer matmul is slow
                 keys *= base
                 keys += rows[:, column]
