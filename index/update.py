@@ -52,8 +52,7 @@ def updated_postings(
     for report in added:
         doc_len[report.new_first : report.new_first + len(report.block.doc_len)] = report.block.doc_len
 
-    mapped = new_id[old.docs]
-    gone = np.flatnonzero(mapped < 0)
+    gone = np.flatnonzero((new_id < 0)[old.docs])
     kept_df = np.diff(old.offsets) - np.bincount(
         np.searchsorted(old.offsets, gone, side="right") - 1, minlength=old.term_count
     )
@@ -93,7 +92,7 @@ def updated_postings(
         term_chars=term_chars,
         length_counts=length_counts,
         offsets=offsets,
-        docs=_splice(mapped, gone, new_at, new_docs),
+        docs=_splice(old.docs, gone, new_at, new_docs, renumber=new_id),
         tfs=_splice(old.tfs.astype(tfs_dtype, copy=False), gone, new_at, new_tfs),
         idf=okapi_idf(final_df, sentence_count),
         doc_len=doc_len,
@@ -122,10 +121,17 @@ def _insertion_points(old: Postings, anchors: np.ndarray, bound: int) -> np.ndar
     return points
 
 
-def _splice(source: np.ndarray, removed: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _splice(
+    source: np.ndarray,
+    removed: np.ndarray,
+    at: np.ndarray,
+    values: np.ndarray,
+    renumber: np.ndarray | None = None,
+) -> np.ndarray:
     """``source`` without the entries at positions ``removed``, with ``values[i]`` inserted before
-    position ``at[i]`` (both ascending): one copy, in slices between the edits, where delete and
-    insert would each pass over the whole array with a mask."""
+    position ``at[i]`` (both ascending), and what is kept of ``source`` mapped through
+    ``renumber``: one pass, slice by slice between the edits, into the one new array. (Delete and
+    insert would each pass over the whole array with a mask; and fresh memory is slow to touch.)"""
     groups = np.flatnonzero(np.diff(at)) + 1
     edits = sorted(
         [(int(position), 1, None) for position in removed.tolist()]
@@ -133,17 +139,29 @@ def _splice(source: np.ndarray, removed: np.ndarray, at: np.ndarray, values: np.
            for first, last in zip([0, *groups.tolist()], [*groups.tolist(), len(at)])
            if first < last]
     )
-    pieces, start = [], 0
+    out = np.empty(len(source) - len(removed) + len(values), dtype=source.dtype)
+    filled = 0
+
+    def put(piece: np.ndarray, mapped: np.ndarray | None) -> None:
+        nonlocal filled
+        target = out[filled : filled + len(piece)]
+        if mapped is None:
+            target[:] = piece
+        else:
+            np.take(mapped, piece, out=target, mode="wrap")  # "wrap": in range; "clip" is slower
+        filled += len(piece)
+
+    start = 0
     for position, is_removal, inserted in edits:
         if position > start:
-            pieces.append(source[start:position])
+            put(source[start:position], renumber)
             start = position
         if is_removal:
             start = position + 1
         else:
-            pieces.append(values[inserted])
-    pieces.append(source[start:])
-    return np.concatenate(pieces).astype(source.dtype, copy=False)
+            put(values[inserted], None)
+    put(source[start:], renumber)
+    return out
 
 
 class _Vocabulary:
