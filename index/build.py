@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -294,6 +295,9 @@ def _build(
     overrides = load_sidecar(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}
+    # jieba's dictionary (Python, one core) loads while the previous build is read and hashed
+    # (threads that leave the GIL): a changed report is then segmented without waiting for it.
+    threading.Thread(target=analyzer.warm_up, name="warm-up", daemon=True).start()
     previous = _previous_build(index_path, analyzer)
     held = {r.analysis_key: r for r in previous.reports} if previous else {}
     entries: dict[str, str] = {}  # by file, in corpus order: its cache key
