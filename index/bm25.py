@@ -344,7 +344,7 @@ class TermBlock:
 def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
     """Count the terms of ``documents`` (each a sentence's terms, in order) into a TermBlock."""
     tokens = list(chain.from_iterable(documents))
-    vocabulary = sorted(set(tokens), key=lambda term: (len(term), term))
+    vocabulary = sorted(sorted(set(tokens)), key=len)  # (length, text) order; no key tuples
     local_id = dict(zip(vocabulary, range(len(vocabulary))))
     ids = np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
