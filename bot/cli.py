@@ -20,7 +20,7 @@ from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
 from index.evaluation import evaluate, load_questions
-from index.freshness import prepare_index
+from index.freshness import open_serving, prepare_index
 from index.health import probe
 from index.live import LiveIndex
 from index.models import SearchResult, result_to_dict
@@ -273,9 +273,10 @@ def open_live_index(settings: Settings) -> LiveIndex | None:
     """The index for a long session, following rebuilds; built first when there is none yet, and
     rebuilt first when the reports changed since it was built."""
     try:
-        for note in prepare_index(settings.corpus_dir, settings.index_path, rebuild_if_stale=True):
+        live, notes = open_serving(settings.corpus_dir, settings.index_path)
+        for note in notes:
             print(note, file=sys.stderr)
-        return LiveIndex(settings.index_path)
+        return live
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
     except OSError as error:

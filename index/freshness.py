@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.analysis import Analyzer
 from index.build import build_index, file_hashes
-from index.storage import IndexUnavailable, fingerprint, open_live
+from index.live import LiveIndex
+from index.storage import IndexUnavailable, fingerprint, live_manifest
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,14 @@ def prepare_index(
     corpus_dir: Path, index_path: Path, rebuild_if_stale: bool, analyzer: Analyzer | None = None
 ) -> list[str]:
     """Make sure there is an index to serve: build it when there is none, and when the corpus has
-    changed since the build (or the index is of another version, or damaged) either rebuild it or
-    say so. Returns what happened, for the log.
+    changed since the build (or the index is of another version or analysis, or unfinished) either
+    rebuild it or say so. Returns what happened, for the log. Only the manifest is read: arrays
+    damaged on disk are found when the index is opened (see ``open_serving``).
 
     Raises IndexUnavailable, CorpusError or EmptyCorpus when no index can be had at all."""
     notes: list[str] = []
     try:
-        stored = open_live(index_path, (analyzer or Analyzer()).settings)
+        manifest = live_manifest(index_path, (analyzer or Analyzer()).settings)
     except IndexUnavailable as unusable:
         if not (index_path / "current").exists():
             notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
@@ -66,11 +69,10 @@ def prepare_index(
             raise
         build_index(corpus_dir, index_path, analyzer)
         return notes
-    stored.close()
     if not corpus_dir.is_dir():
         notes.append(f"corpus folder {corpus_dir} not found: serving the index as it was built")
         return notes
-    changes = corpus_changes(corpus_dir, stored.manifest)
+    changes = corpus_changes(corpus_dir, manifest)
     if not changes:
         return notes
     if not rebuild_if_stale:
@@ -79,3 +81,37 @@ def prepare_index(
     notes.append(f"the corpus changed since the index was built ({changes.describe()}): rebuilding")
     build_index(corpus_dir, index_path, analyzer)
     return notes
+
+
+def open_serving(
+    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+) -> tuple[LiveIndex, list[str]]:
+    """The index for a long session (the bot, the terminal chat), fresh: ``prepare_index`` with
+    rebuilds, then opened; an index whose files turn out damaged is rebuilt from the corpus.
+
+    When there is a usable index, it is loaded while the corpus folder is hashed to tell whether it
+    is stale (both mostly outside the GIL), since it nearly always is not; a rebuild made then is
+    switched to before the first question."""
+    analyzer = analyzer or Analyzer()
+    try:
+        live_manifest(index_path, analyzer.settings)
+    except IndexUnavailable:
+        notes = prepare_index(corpus_dir, index_path, rebuild_if_stale=True, analyzer=analyzer)
+        return _open_or_rebuild(corpus_dir, index_path, analyzer, notes)
+    with ThreadPoolExecutor(1) as pool:
+        checking = pool.submit(prepare_index, corpus_dir, index_path, True, analyzer)
+        live, notes = _open_or_rebuild(corpus_dir, index_path, analyzer, [])
+        notes = checking.result() + notes
+    live.current()  # switch now to a build the check made
+    return live, notes
+
+
+def _open_or_rebuild(
+    corpus_dir: Path, index_path: Path, analyzer: Analyzer, notes: list[str]
+) -> tuple[LiveIndex, list[str]]:
+    try:
+        return LiveIndex(index_path, analyzer), notes
+    except IndexUnavailable as damaged:
+        notes.append(f"{damaged}; rebuilding it from {corpus_dir}")
+        build_index(corpus_dir, index_path, analyzer)
+        return LiveIndex(index_path, analyzer), notes

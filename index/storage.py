@@ -88,21 +88,7 @@ class StoredIndex:
 
     def __init__(self, build_dir: Path) -> None:
         self.build_dir = build_dir
-        manifest_path = build_dir / "manifest.json"
-        try:
-            self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise IndexUnavailable(f"the index build {build_dir} is incomplete (no manifest)") from None
-        except (OSError, ValueError) as error:
-            raise IndexUnavailable(f"the index manifest {manifest_path} is unreadable: {error}") from None
-        if not isinstance(self.manifest, dict):
-            raise IndexUnavailable(f"the index manifest {manifest_path} is damaged: not an object")
-        version = self.manifest.get("format_version")
-        if version != FORMAT_VERSION:
-            raise IndexUnavailable(
-                f"the index at {build_dir} has format version {version}, this program reads version "
-                f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
-            )
+        self.manifest = read_manifest(build_dir)
         try:
             sums = self.manifest["files"]
             names = (*_ARRAYS, *_TABLE_ARRAYS)
@@ -181,6 +167,26 @@ class StoredIndex:
     def close(self) -> None:
         """Nothing to release: a build is held in memory alone. Kept so callers can say when they
         are done with it."""
+
+
+def read_manifest(build_dir: Path) -> dict[str, Any]:
+    """A build's manifest, provided the build is finished and of the format this program reads."""
+    manifest_path = build_dir / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexUnavailable(f"the index build {build_dir} is incomplete (no manifest)") from None
+    except (OSError, ValueError) as error:
+        raise IndexUnavailable(f"the index manifest {manifest_path} is unreadable: {error}") from None
+    if not isinstance(manifest, dict):
+        raise IndexUnavailable(f"the index manifest {manifest_path} is damaged: not an object")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"the index at {build_dir} has format version {version}, this program reads version "
+            f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
+        )
+    return manifest
 
 
 def fingerprint(corpus_files: dict[str, str]) -> str:
@@ -337,10 +343,21 @@ def _open_settled(index_path: Path, attempts: int = 5) -> StoredIndex:
 def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
     """Open the live build, refusing one made by another analysis (its terms would not match)."""
     stored = _open_settled(index_path)
-    if stored.manifest.get("analyzer") != analyzer:
-        stored.close()
+    _check_analyzer(index_path, stored.manifest, analyzer)
+    return stored
+
+
+def live_manifest(index_path: Path, analyzer: dict[str, object]) -> dict[str, Any]:
+    """The live build's manifest, with the checks ``open_live`` makes before reading any array:
+    finished, of this format, made by this analysis. Cheap: to tell whether the index is stale."""
+    manifest = read_manifest(live_build(index_path))
+    _check_analyzer(index_path, manifest, analyzer)
+    return manifest
+
+
+def _check_analyzer(index_path: Path, manifest: dict[str, Any], analyzer: dict[str, object]) -> None:
+    if manifest.get("analyzer") != analyzer:
         raise IndexUnavailable(
             f"the index at {index_path} was built with other analyzer settings "
-            f"({stored.manifest.get('analyzer')}): rebuild it with `reports-bot index`"
+            f"({manifest.get('analyzer')}): rebuild it with `reports-bot index`"
         )
-    return stored

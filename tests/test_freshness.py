@@ -9,7 +9,7 @@ import pytest
 
 from index.analysis import Analyzer
 from index.build import build_index
-from index.freshness import corpus_changes, prepare_index
+from index.freshness import corpus_changes, open_serving, prepare_index
 from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -95,3 +95,31 @@ def test_an_index_of_another_format_is_rebuilt_for_serving_and_refused_for_a_sea
     (note,) = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=True)
     assert "format version 1" in note and note.endswith(f"rebuilding it from {CORPUS}")
     assert open_live(tmp_path / "ix", Analyzer().settings).info.format_version == FORMAT_VERSION
+
+
+def test_an_index_with_damaged_files_is_rebuilt_for_serving(tmp_path: Path) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    damaged = live_build(tmp_path / "ix")
+    docs = damaged / "docs.npy"
+    docs.write_bytes(docs.read_bytes()[:-8] + b"\xff" * 8)
+    with pytest.raises(IndexUnavailable, match="damaged"):
+        open_live(tmp_path / "ix", Analyzer().settings)
+    live, notes = open_serving(CORPUS, tmp_path / "ix")
+    (note,) = notes
+    assert "damaged" in note and note.endswith(f"rebuilding it from {CORPUS}")
+    assert live.current().build_dir != damaged
+    assert live.current().search("疫情防控").hits
+
+
+def test_serving_a_stale_index_switches_to_its_rebuild_before_the_first_question(
+    tmp_path: Path,
+) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix")
+    stale = live_build(tmp_path / "ix")
+    (corpus / "000_f160c81bd3db8945.txt").unlink()
+    live, notes = open_serving(corpus, tmp_path / "ix")
+    (note,) = notes
+    assert note.startswith("the corpus changed since the index was built (removed: 000_")
+    assert live.current().build_dir != stale
+    assert len(live.current().reports) == 4
