@@ -121,6 +121,11 @@ def _insertion_points(old: Postings, anchors: np.ndarray, bound: int) -> np.ndar
     return points
 
 
+SLICED_EDITS_MAX = 200_000
+"""Above this many edits (many reports changed at once), a Python loop over them would cost more
+than numpy's masked delete and insert."""
+
+
 def _splice(
     source: np.ndarray,
     removed: np.ndarray,
@@ -132,6 +137,11 @@ def _splice(
     position ``at[i]`` (both ascending), and what is kept of ``source`` mapped through
     ``renumber``: one pass, slice by slice between the edits, into the one new array. (Delete and
     insert would each pass over the whole array with a mask; and fresh memory is slow to touch.)"""
+    if len(removed) + len(at) > SLICED_EDITS_MAX:
+        kept = np.delete(source, removed)
+        if renumber is not None:
+            kept = np.take(renumber, kept, mode="wrap")
+        return np.insert(kept, at - np.searchsorted(removed, at), values)
     groups = np.flatnonzero(np.diff(at)) + 1
     edits = sorted(
         [(int(position), 1, None) for position in removed.tolist()]

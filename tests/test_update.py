@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from index.bm25 import Postings, build_postings, term_block
+import index.update
 from index.update import Added, Kept, updated_postings
 
 ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
@@ -69,3 +70,32 @@ def test_a_term_frequency_over_255_widens_the_frequencies() -> None:
 def test_nothing_changed_gives_the_same_postings() -> None:
     reports = [[["a", "b"], ["b", "c"]], [["c", "dd"]]]
     assert_equal(update(reports, list(reports)), build_postings([s for r in reports for s in r]))
+
+
+@pytest.mark.parametrize("sliced_edits_max", [0, 10**9])
+def test_splicing_by_slices_and_by_masks_agree(
+    sliced_edits_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few edits are applied slice by slice, many with numpy's delete and insert: the same result."""
+    monkeypatch.setattr(index.update, "SLICED_EDITS_MAX", sliced_edits_max)
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        source = rng.integers(0, 50, rng.integers(0, 40)).astype(np.int32)
+        removed = np.sort(rng.choice(len(source), rng.integers(0, len(source) + 1), replace=False))
+        at = np.sort(rng.integers(0, len(source) + 1, rng.integers(0, 10)))
+        values = rng.integers(100, 200, len(at)).astype(np.int32)
+        renumber = rng.permutation(50).astype(np.int32)
+        expected: list[int] = []
+        for position in range(len(source) + 1):
+            expected += values[at == position].tolist()
+            if position < len(source) and position not in removed:
+                expected.append(int(renumber[source[position]]))
+        spliced = index.update._splice(source, removed, at, values, renumber=renumber)
+        assert spliced.tolist() == expected
+        assert spliced.dtype == source.dtype
+
+
+def test_many_changed_reports_update_as_a_full_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index.update, "SLICED_EDITS_MAX", 0)
+    for seed in range(10):
+        test_removing_changing_and_adding_reports_equals_a_full_build(seed)
