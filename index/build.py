@@ -48,6 +48,10 @@ PARALLEL_MIN_BYTES = 2_000_000
 """Below this much text to analyse, worker processes (each loads jieba: about a second) cost more
 than they save, so the build analyses in this process."""
 
+UPDATE_MAX_SHARE = 0.25
+"""A rebuild updates the live build when at most this share of the reports is new or changed;
+beyond it, splicing costs more than merging every report's cached analysis afresh."""
+
 Progress = Callable[[int, int], None]
 
 
@@ -303,7 +307,7 @@ def _build(
     entries: dict[str, str] = {}  # by file, in corpus order: its cache key
     names: list[str] = []
     warnings: list[str] = []
-    tasks: list[_Task] = []
+    uncached: dict[str, bytes] = {}
     for name, data, digest, skipped in walk_corpus(corpus_dir):
         names.append(name)
         if digest:
@@ -312,9 +316,16 @@ def _build(
             warnings.append(skipped)
             continue
         entries[name] = key = cache.key(name, digest, overrides.get(name))
-        if key not in held and not cache.has(key):
-            tasks.append(_Task(name, data, overrides.get(name), key))
+        if not cache.has(key):
+            uncached[name] = data
     _with_sidecar(corpus_dir, hashes)
+    if sum(key not in held for key in entries.values()) > len(entries) * UPDATE_MAX_SHARE:
+        previous, held = None, {}  # so much changed that merging every report is quicker
+    tasks = [
+        _Task(name, data, overrides.get(name), entries[name])
+        for name, data in uncached.items()
+        if entries[name] not in held
+    ]
 
     done = len(entries) - len(tasks)
 

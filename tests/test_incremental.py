@@ -134,3 +134,13 @@ def test_worker_processes_build_what_one_process_builds(
     summary = build_index(corpus, tmp_path / "two", analyzer, workers=2)
     assert summary.analysed == 5
     assert_same_index(tmp_path / "two", tmp_path / "one")
+
+
+def test_when_most_reports_changed_every_report_is_merged_afresh(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    build_index(corpus, tmp_path / "ix", analyzer)
+    for report in sorted(corpus.glob("*.txt"))[:2]:
+        report.write_text(report.read_text(encoding="utf-8") + "\n新增一段:核酸检测有序开展。\n")
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert (summary.analysed, summary.kept) == (2, 0)
