@@ -20,7 +20,7 @@ from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
 from index.evaluation import evaluate, load_questions
-from index.freshness import open_serving, prepare_index
+from index.freshness import open_searcher, open_serving
 from index.health import probe
 from index.live import LiveIndex
 from index.models import SearchResult, result_to_dict
@@ -152,11 +152,13 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
-    """The live index, built first when there is none; notes (built, stale) go to stderr."""
+    """The live index, built first when there is none or it cannot be served (another version,
+    damaged files); notes (built, stale) go to stderr."""
     try:
-        for note in prepare_index(settings.corpus_dir, index_path, rebuild_if_stale=False):
+        searcher, notes = open_searcher(settings.corpus_dir, index_path)
+        for note in notes:
             print(note, file=sys.stderr)
-        return Searcher.open(index_path)
+        return searcher
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
     except OSError as error:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from index.analysis import Analyzer
 from index.build import build_index, file_hashes
 from index.live import LiveIndex
+from index.search import Searcher
 from index.storage import IndexUnavailable, fingerprint, live_manifest
+
+
+Opened = TypeVar("Opened")
 
 
 @dataclass(frozen=True)
@@ -51,22 +57,20 @@ def corpus_changes(corpus_dir: Path, manifest: dict[str, object]) -> CorpusChang
 def prepare_index(
     corpus_dir: Path, index_path: Path, rebuild_if_stale: bool, analyzer: Analyzer | None = None
 ) -> list[str]:
-    """Make sure there is an index to serve: build it when there is none, and when the corpus has
-    changed since the build (or the index is of another version or analysis, or unfinished) either
-    rebuild it or say so. Returns what happened, for the log. Only the manifest is read: arrays
-    damaged on disk are found when the index is opened (see ``open_serving``).
+    """Make sure there is an index this program can serve: build it when there is none or when the
+    one there cannot be served (another format or analysis, unfinished); when the corpus has changed
+    since the build, rebuild it (``rebuild_if_stale``) or say so. Returns what happened, for the
+    log. Only the manifest is read: arrays damaged on disk are found when the index is opened.
 
-    Raises IndexUnavailable, CorpusError or EmptyCorpus when no index can be had at all."""
+    Raises CorpusError or EmptyCorpus when no index can be built."""
     notes: list[str] = []
     try:
         manifest = live_manifest(index_path, (analyzer or Analyzer()).settings)
     except IndexUnavailable as unusable:
-        if not (index_path / "current").exists():
-            notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
-        elif rebuild_if_stale:  # made by another version, or damaged: build a good one
+        if (index_path / "current").exists():
             notes.append(f"{unusable}; rebuilding it from {corpus_dir}")
         else:
-            raise
+            notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
         build_index(corpus_dir, index_path, analyzer)
         return notes
     if not corpus_dir.is_dir():
@@ -86,32 +90,59 @@ def prepare_index(
 def open_serving(
     corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
 ) -> tuple[LiveIndex, list[str]]:
-    """The index for a long session (the bot, the terminal chat), fresh: ``prepare_index`` with
-    rebuilds, then opened; an index whose files turn out damaged is rebuilt from the corpus.
-
-    When there is a usable index, it is loaded while the corpus folder is hashed to tell whether it
-    is stale (both mostly outside the GIL), since it nearly always is not; a rebuild made then is
-    switched to before the first question."""
+    """The index for a long session (the bot, the terminal chat), rebuilt first when the corpus
+    changed; a rebuild made while it loaded is switched to before the first question."""
     analyzer = analyzer or Analyzer()
-    try:
-        live_manifest(index_path, analyzer.settings)
-    except IndexUnavailable:
-        notes = prepare_index(corpus_dir, index_path, rebuild_if_stale=True, analyzer=analyzer)
-        return _open_or_rebuild(corpus_dir, index_path, analyzer, notes)
-    with ThreadPoolExecutor(1) as pool:
-        checking = pool.submit(prepare_index, corpus_dir, index_path, True, analyzer)
-        live, notes = _open_or_rebuild(corpus_dir, index_path, analyzer, [])
-        notes = checking.result() + notes
-    live.current()  # switch now to a build the check made
+    live, notes = _open_fresh(
+        lambda: LiveIndex(index_path, analyzer), corpus_dir, index_path, True, analyzer
+    )
+    live.current()
     return live, notes
 
 
-def _open_or_rebuild(
-    corpus_dir: Path, index_path: Path, analyzer: Analyzer, notes: list[str]
-) -> tuple[LiveIndex, list[str]]:
+def open_searcher(
+    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+) -> tuple[Searcher, list[str]]:
+    """The index for one-off questions (`search`, `eval`): a stale one is served as it is, with a
+    note saying so."""
+    analyzer = analyzer or Analyzer()
+    return _open_fresh(
+        lambda: Searcher.open(index_path, analyzer), corpus_dir, index_path, False, analyzer
+    )
+
+
+def _open_fresh(
+    open_index: Callable[[], Opened],
+    corpus_dir: Path,
+    index_path: Path,
+    rebuild_if_stale: bool,
+    analyzer: Analyzer,
+) -> tuple[Opened, list[str]]:
+    """``prepare_index``, then ``open_index()``; an index whose files turn out damaged is rebuilt.
+
+    When there is a servable index, it is loaded while the corpus folder is hashed to tell whether
+    it is stale (both mostly outside the GIL), since it nearly always is not."""
     try:
-        return LiveIndex(index_path, analyzer), notes
+        live_manifest(index_path, analyzer.settings)
+    except IndexUnavailable:
+        notes = prepare_index(corpus_dir, index_path, rebuild_if_stale, analyzer)
+        return _open_or_rebuild(open_index, corpus_dir, index_path, analyzer, notes)
+    with ThreadPoolExecutor(1) as pool:
+        checking = pool.submit(prepare_index, corpus_dir, index_path, rebuild_if_stale, analyzer)
+        opened, notes = _open_or_rebuild(open_index, corpus_dir, index_path, analyzer, [])
+        return opened, checking.result() + notes
+
+
+def _open_or_rebuild(
+    open_index: Callable[[], Opened],
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer,
+    notes: list[str],
+) -> tuple[Opened, list[str]]:
+    try:
+        return open_index(), notes
     except IndexUnavailable as damaged:
         notes.append(f"{damaged}; rebuilding it from {corpus_dir}")
         build_index(corpus_dir, index_path, analyzer)
-        return LiveIndex(index_path, analyzer), notes
+        return open_index(), notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,23 @@ def test_a_bad_setting_is_one_line_naming_it(corpus_index: Path) -> None:
     )
     assert env_run.returncode == 1
     assert env_run.stderr.startswith("reports-bot: bad setting: REPORTS_BOT_LOG_LEVEL: ")
+
+
+def test_eval_rebuilds_an_index_of_an_older_format(corpus_index: Path, tmp_path: Path) -> None:
+    """An index left by an older version is rebuilt, not refused: the index is derived data."""
+    index = tmp_path / "old"
+    shutil.copytree(corpus_index, index, symlinks=True)
+    manifest = index / "current" / "manifest.json"
+    fields = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps(dict(fields, format_version=2)), encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"query": "妇幼保健院院长是谁", "category": "entity",
+                    "files": ["002_7e09391dc468c881.txt"], "evidence": ["院長范多智"]},
+                   ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    run = cli("eval", "--index", str(index), str(questions))
+    assert run.returncode == 0, run.stderr
+    assert "format version 2" in run.stderr and "rebuilding it" in run.stderr
+    assert run.stdout.startswith("all                 n=1   hit@1 1.000")

@@ -9,7 +9,7 @@ import pytest
 
 from index.analysis import Analyzer
 from index.build import build_index
-from index.freshness import corpus_changes, open_serving, prepare_index
+from index.freshness import corpus_changes, open_searcher, open_serving, prepare_index
 from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -81,18 +81,18 @@ def test_an_index_without_its_corpus_folder_is_served_as_built(tmp_path: Path) -
     assert notes == [f"corpus folder {tmp_path / 'gone'} not found: serving the index as it was built"]
 
 
-def test_an_index_of_another_format_is_rebuilt_for_serving_and_refused_for_a_search(
-    tmp_path: Path,
+@pytest.mark.parametrize("rebuild_if_stale", [True, False])
+def test_an_index_of_another_format_is_rebuilt_whatever_it_is_opened_for(
+    tmp_path: Path, rebuild_if_stale: bool
 ) -> None:
+    """No version of the program serves both formats, so even a search rebuilds it."""
     build_index(CORPUS, tmp_path / "ix")
     manifest_path = live_build(tmp_path / "ix") / "manifest.json"
     old = manifest_path.read_text()
     manifest_path.write_text(
         old.replace(f'"format_version": {FORMAT_VERSION}', '"format_version": 1')
     )
-    with pytest.raises(IndexUnavailable, match="format version 1"):
-        prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=False)
-    (note,) = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=True)
+    (note,) = prepare_index(CORPUS, tmp_path / "ix", rebuild_if_stale=rebuild_if_stale)
     assert "format version 1" in note and note.endswith(f"rebuilding it from {CORPUS}")
     assert open_live(tmp_path / "ix", Analyzer().settings).info.format_version == FORMAT_VERSION
 
@@ -109,6 +109,16 @@ def test_an_index_with_damaged_files_is_rebuilt_for_serving(tmp_path: Path) -> N
     assert "damaged" in note and note.endswith(f"rebuilding it from {CORPUS}")
     assert live.current().build_dir != damaged
     assert live.current().search("疫情防控").hits
+
+
+def test_an_index_with_damaged_files_is_rebuilt_for_a_search(tmp_path: Path) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    damaged = live_build(tmp_path / "ix")
+    (damaged / "idf.npy").write_bytes(b"")
+    searcher, notes = open_searcher(CORPUS, tmp_path / "ix")
+    (note,) = notes
+    assert "damaged" in note and note.endswith(f"rebuilding it from {CORPUS}")
+    assert searcher.build_dir != damaged and searcher.search("疫情防控").hits
 
 
 def test_serving_a_stale_index_switches_to_its_rebuild_before_the_first_question(
