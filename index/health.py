@@ -14,15 +14,12 @@ def probe(index_path: Path) -> str:
     line for the log; raises IndexUnavailable saying what failed."""
     started = time.perf_counter()
     searcher = Searcher.open(index_path)
-    try:
-        result = searcher.search(searcher.sample_question(), top_k=1)
-        if not result.hits:
-            raise IndexUnavailable("the index loads but answered nothing to the probe question")
-        info = searcher.info
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        return (
-            f"healthy: {info.reports} reports, {info.sentences} sentences, built {info.built_at}; "
-            f"loaded and answered in {elapsed_ms:.0f} ms"
-        )
-    finally:
-        searcher.close()
+    result = searcher.search(searcher.sample_question(), top_k=1)
+    if not result.hits:
+        raise IndexUnavailable("the index loads but answered nothing to the probe question")
+    info = searcher.info
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return (
+        f"healthy: {info.reports} reports, {info.sentences} sentences, built {info.built_at}; "
+        f"loaded and answered in {elapsed_ms:.0f} ms"
+    )

@@ -42,9 +42,6 @@ class Searcher:
     def build_dir(self) -> Path:
         return self._stored.build_dir
 
-    def close(self) -> None:
-        self._stored.close()
-
     def search(self, query: str, top_k: int = 5) -> SearchResult:
         """The best ``top_k`` sentences for ``query``; none when no word of it means anything here."""
         plan = plan_query(query, self._analyzer)

@@ -86,9 +86,13 @@ class StoredIndex:
 
     table: SentenceTable
 
-    def __init__(self, build_dir: Path) -> None:
+    def __init__(self, build_dir: Path, analyzer: dict[str, object] | None = None) -> None:
+        """Load ``build_dir``; with ``analyzer``, refuse (before reading any array) a build made by
+        another analysis: its terms would not match."""
         self.build_dir = build_dir
         self.manifest = read_manifest(build_dir)
+        if analyzer is not None:
+            _check_analyzer(build_dir, self.manifest, analyzer)
         try:
             sums = self.manifest["files"]
             names = (*_ARRAYS, *_TABLE_ARRAYS)
@@ -163,10 +167,6 @@ class StoredIndex:
 
     def sentence(self, sentence_id: int) -> Sentence:
         return self.sentences(sentence_id, sentence_id)[0]
-
-    def close(self) -> None:
-        """Nothing to release: a build is held in memory alone. Kept so callers can say when they
-        are done with it."""
 
 
 def read_manifest(build_dir: Path) -> dict[str, Any]:
@@ -327,13 +327,15 @@ def live_build(index_path: Path) -> Path:
         raise IndexUnavailable(f"the index at {index_path} is unreadable: {error}") from None
 
 
-def _open_settled(index_path: Path, attempts: int = 5) -> StoredIndex:
+def _open_settled(
+    index_path: Path, analyzer: dict[str, object], attempts: int = 5
+) -> StoredIndex:
     """Open the live build; if a rebuild swapped it (and removed it) while it was being opened,
     open the new one instead."""
     for _ in range(attempts):
         build_dir = live_build(index_path)
         try:
-            return StoredIndex(build_dir)
+            return StoredIndex(build_dir, analyzer)
         except IndexUnavailable:
             if live_build(index_path) == build_dir:
                 raise
@@ -342,9 +344,7 @@ def _open_settled(index_path: Path, attempts: int = 5) -> StoredIndex:
 
 def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
     """Open the live build, refusing one made by another analysis (its terms would not match)."""
-    stored = _open_settled(index_path)
-    _check_analyzer(index_path, stored.manifest, analyzer)
-    return stored
+    return _open_settled(index_path, analyzer)
 
 
 def live_manifest(index_path: Path, analyzer: dict[str, object]) -> dict[str, Any]:
@@ -355,9 +355,9 @@ def live_manifest(index_path: Path, analyzer: dict[str, object]) -> dict[str, An
     return manifest
 
 
-def _check_analyzer(index_path: Path, manifest: dict[str, Any], analyzer: dict[str, object]) -> None:
+def _check_analyzer(where: Path, manifest: dict[str, Any], analyzer: dict[str, object]) -> None:
     if manifest.get("analyzer") != analyzer:
         raise IndexUnavailable(
-            f"the index at {index_path} was built with other analyzer settings "
+            f"the index at {where} was built with other analyzer settings "
             f"({manifest.get('analyzer')}): rebuild it with `reports-bot index`"
         )

@@ -11,7 +11,6 @@ Set REPORTS_BOT_FUZZ_EXAMPLES to try more than the default number of examples pe
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,11 +79,9 @@ questions = st.one_of(mixed, mixed, only_punctuation, only_stopwords, huge, st.t
 
 
 @pytest.fixture(scope="module")
-def searcher(corpus_index: Path) -> Iterator[Searcher]:
+def searcher(corpus_index: Path) -> Searcher:
     """A searcher over the session's index of the five reports."""
-    opened = Searcher.open(corpus_index, _ANALYZER)
-    yield opened
-    opened.close()
+    return Searcher.open(corpus_index, _ANALYZER)
 
 
 @FUZZ

@@ -109,12 +109,9 @@ def test_build_indexes_the_good_reports_and_names_each_bad_file_once(tmp_path: P
     assert "could not be opened" in _naming(summary.warnings, "unreadable.txt")[0]
 
     searcher = Searcher.open(tmp_path / "index")
-    try:
-        assert {r.meta.file for r in searcher.reports} == set(corpus.good)
-        cited = {hit.report.file for hit in searcher.search("婦保院黨委", top_k=5).hits}
-        assert NON_ASCII_NAME in cited
-    finally:
-        searcher.close()
+    assert {r.meta.file for r in searcher.reports} == set(corpus.good)
+    cited = {hit.report.file for hit in searcher.search("婦保院黨委", top_k=5).hits}
+    assert NON_ASCII_NAME in cited
 
 
 def test_a_report_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:

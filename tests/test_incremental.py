@@ -39,8 +39,6 @@ def assert_same_index(built: Path, expected: Path) -> None:
     assert a.reports == b.reports
     assert a.sentences(0, a.info.sentences) == b.sentences(0, b.info.sentences)
     assert a.manifest["corpus_files"] == b.manifest["corpus_files"]
-    a.close()
-    b.close()
 
 
 def rebuild_and_compare(corpus: Path, cached: Path, fresh: Path, analyzer: Analyzer) -> BuildSummary:

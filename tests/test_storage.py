@@ -102,7 +102,6 @@ def read_until_stopped(index_path: Path, stop: Any, results: Any) -> None:
         try:
             stored = open_live(index_path, ANALYZER)
             seen.add(stored.info.sentences)
-            stored.close()
         except Exception as error:  # any error at all fails the test
             errors.append(repr(error))
     results.put((seen, errors))
