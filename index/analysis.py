@@ -118,10 +118,6 @@ class Analyzer:
         folded = unicodedata.normalize("NFKC", text).lower()
         return self._converter.convert(folded)
 
-    def words(self, folded: str) -> list[Token]:
-        """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
-        return [Token(*piece) for piece in self._word_pieces(folded)]
-
     def characters(self, folded: str, words: Sequence[Piece], singles: bool = True) -> list[str]:
         """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``.
 
@@ -146,20 +142,27 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """The terms a sentence is indexed under: its words, CJK bigrams and single characters."""
-        return self._terms(text, singles=True)
+        return self._analysed(text, singles=True)[1]
 
     def query_terms(self, text: str) -> list[str]:
         """The terms a question is searched by: as a sentence's, less the single characters of its
         longer words. Those match every sentence sharing one character with the question: measured
         on the labelled questions they add nothing to answers, and they are the longest postings."""
-        return self._terms(text, singles=False)
+        return self._analysed(text, singles=False)[1]
 
-    def _terms(self, text: str, singles: bool) -> list[str]:
+    def question(self, text: str) -> tuple[list[Token], list[str]]:
+        """A question's words (to tell which of them no report holds) and its ``query_terms``, from
+        one segmentation."""
+        words, terms = self._analysed(text, singles=False)
+        return [Token(*word) for word in words], terms
+
+    def _analysed(self, text: str, singles: bool) -> tuple[list[Piece], list[str]]:
         folded = self.fold(text)
         words = self._word_pieces(folded)
-        return [word for word, _, _ in words] + self.characters(folded, words, singles)
+        return words, [word for word, _, _ in words] + self.characters(folded, words, singles)
 
     def _word_pieces(self, folded: str) -> list[Piece]:
+        """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
         with self._lock:
             pieces = search_pieces(self._jieba, folded)
         return [piece for piece in pieces if self._is_term(piece[0])]

@@ -46,18 +46,18 @@ def synonym_groups() -> tuple[tuple[str, ...], ...]:
 def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
     """Analyse a question as sentences are analysed, then add its expansions."""
     folded = analyzer.fold(question)
+    words, terms = analyzer.question(folded)
     weights: dict[str, float] = {}
-    for term in analyzer.query_terms(folded):
+    for term in terms:
         weights[term] = weights.get(term, 0.0) + 1.0
     synonyms, numerals = synonyms_of(folded), numeral_variants(folded)
     for phrases, weight in ((numerals, 1.0), (synonyms, EXPANSION_WEIGHT)):
         for phrase in phrases:
             for term in analyzer.query_terms(phrase):
                 weights.setdefault(term, weight)
-    words = [t.term for t in analyzer.words(folded)]
     return QueryPlan(
         terms=tuple(weights.items()),
-        words=tuple(dict.fromkeys(sorted(words, key=len, reverse=True))),
+        words=tuple(dict.fromkeys(sorted((w.term for w in words), key=len, reverse=True))),
         expansions=tuple(synonyms + numerals),
     )
 

@@ -89,11 +89,11 @@ def searcher(corpus_index: Path) -> Searcher:
 def test_analysis_of_any_text_gives_clean_terms(question: str) -> None:
     """Terms index and search, so they must be real pieces of the folded text and never noise."""
     folded = _ANALYZER.fold(question)
-    words = _ANALYZER.words(folded)
+    words, query_terms = _ANALYZER.question(folded)
     for word in words:
         assert 0 <= word.start < word.end <= len(folded)
         assert folded[word.start : word.end] == word.term
-    for term in [word.term for word in words] + _ANALYZER.characters(folded, words):
+    for term in query_terms + _ANALYZER.terms(folded):
         assert term and term in folded
         assert DAMAGED not in term
     for word in words:
