@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 from tqdm import tqdm
@@ -39,6 +40,9 @@ def subcommand(register: Registrar) -> Registrar:
     """Decorator: list a function that adds a subcommand, in the order of the help text."""
     COMMANDS.append(register)
     return register
+
+
+Opened = TypeVar("Opened")
 
 
 def positive_int(text: str) -> int:
@@ -152,18 +156,25 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
-    """The live index, built first when there is none or it cannot be served (another version,
-    damaged files); notes (built, stale) go to stderr."""
+    """The index for one-off questions: built first when there is none or it cannot be served
+    (another version, damaged files); a stale one is served with a note."""
+    return _opened(lambda: open_searcher(settings.corpus_dir, index_path), index_path)
+
+
+def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path) -> Opened | None:
+    """What ``open_index`` opens, its notes (built, stale, rebuilt) on stderr; None after one line
+    saying why the index cannot be had."""
     try:
-        searcher, notes = open_searcher(settings.corpus_dir, index_path)
-        for note in notes:
-            print(note, file=sys.stderr)
-        return searcher
+        opened, notes = open_index()
     except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
         fail(str(error))
+        return None
     except OSError as error:
         fail(f"cannot use the index at {index_path}: {error.strerror or error}")
-    return None
+        return None
+    for note in notes:
+        print(note, file=sys.stderr)
+    return opened
 
 
 def format_result(result: SearchResult) -> str:
@@ -274,16 +285,9 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 def open_live_index(settings: Settings) -> LiveIndex | None:
     """The index for a long session, following rebuilds; built first when there is none yet, and
     rebuilt first when the reports changed since it was built."""
-    try:
-        live, notes = open_serving(settings.corpus_dir, settings.index_path)
-        for note in notes:
-            print(note, file=sys.stderr)
-        return live
-    except (CorpusError, EmptyCorpus, IndexUnavailable) as error:
-        fail(str(error))
-    except OSError as error:
-        fail(f"cannot use the index at {settings.index_path}: {error.strerror or error}")
-    return None
+    return _opened(
+        lambda: open_serving(settings.corpus_dir, settings.index_path), settings.index_path
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
