@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache, cached_property
 from importlib import resources
+from itertools import compress
+from operator import or_
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,7 +38,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORDLIKE = re.compile(rf"[{_CJK}0-9a-z]")
 _KNOWN_WORDS = 200_000
-"""How many words' verdicts ``Analyzer._is_term`` keeps (a few tens of MB at most)."""
+"""How many words' verdicts ``_TermVerdicts`` keeps (a few tens of MB at most)."""
 
 
 def _data_text(name: str) -> str:
@@ -88,7 +90,7 @@ class Analyzer:
         self._converter = opencc.OpenCC("t2s")
         self.stopwords = _load_stopwords()
         self._lock = threading.Lock()
-        self._known_words: dict[str, bool] = {}
+        self._is_term = _TermVerdicts(self.stopwords)
 
     @property
     def _jieba(self) -> jieba.Tokenizer:
@@ -125,19 +127,28 @@ class Analyzer:
         characters answer one-character questions. Pairs and characters made only of stop words
         (是什, 请问) stay out, and a character jieba already gave as a word is not counted twice."""
         covered = bytearray(len(folded))
-        single_words = set()
         for _, start, end in words:
             covered[start:end] = b"\x01" * (end - start)
+        alone = bytearray(covered)  # where a character is a term of its own
+        for _, start, end in words:
             if end - start == 1:
-                single_words.add(start)
-        pieces = []
+                alone[start] = 0
+        # Per run of CJK characters, each character and the pair it starts, interleaved, are kept
+        # or dropped by a mask: C loops (compress, map) instead of a Python one per character.
+        pieces: list[str] = []
         for run in _CJK_RUN.finditer(folded):
             start, end = run.span()
-            for i in range(start, end):
-                if singles and covered[i] and i not in single_words:
-                    pieces.append(folded[i])
-                if i + 1 < end and (covered[i] or covered[i + 1]):
-                    pieces.append(folded[i : i + 2])
+            text = run.group()
+            pairs = list(map(str.__add__, text[:-1], text[1:]))
+            pair_kept = bytes(map(or_, covered[start : end - 1], covered[start + 1 : end]))
+            if not singles:
+                pieces += compress(pairs, pair_kept)
+                continue
+            both: list[str] = [""] * (2 * len(text) - 1)
+            both[0::2], both[1::2] = text, pairs
+            kept = bytearray(len(both))
+            kept[0::2], kept[1::2] = alone[start:end], pair_kept
+            pieces += compress(both, kept)
         return pieces
 
     def terms(self, text: str) -> list[str]:
@@ -165,18 +176,25 @@ class Analyzer:
         """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
         with self._lock:
             pieces = search_pieces(self._jieba, folded)
-        return [piece for piece in pieces if self._is_term(piece[0])]
+        is_term = self._is_term
+        return [piece for piece in pieces if is_term[piece[0]]]
 
-    def _is_term(self, word: str) -> bool:
-        """Whether a jieba word is a term. Remembered: the same words come back all the time."""
-        known = self._known_words.get(word)
-        if known is None:
-            if len(self._known_words) >= _KNOWN_WORDS:
-                self._known_words.clear()
-            known = self._known_words[word] = (
-                len(word) <= MAX_TERM_LENGTH
-                and DAMAGED not in word
-                and word not in self.stopwords
-                and _WORDLIKE.search(word) is not None
-            )
-        return known
+
+class _TermVerdicts(dict[str, bool]):
+    """Whether a jieba word is a term, by word: ``verdicts[word]``. Remembered, because the same
+    words come back all the time, and a dict lookup is what a build does a hundred million times."""
+
+    def __init__(self, stopwords: frozenset[str]) -> None:
+        super().__init__()
+        self._stopwords = stopwords
+
+    def __missing__(self, word: str) -> bool:
+        if len(self) >= _KNOWN_WORDS:
+            self.clear()
+        verdict = self[word] = (
+            len(word) <= MAX_TERM_LENGTH
+            and DAMAGED not in word
+            and word not in self._stopwords
+            and _WORDLIKE.search(word) is not None
+        )
+        return verdict

@@ -25,6 +25,7 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN = f"a-z{_TONED}"
 TERMINALS = "。!?!?…"
 """Characters that end a sentence (the reports use ASCII ! and ? as well as the full-width ones)."""
+_TERMINAL_SET = frozenset(TERMINALS)
 CLOSERS = "”’\"'』」)）]】》〕"
 """Closing quotes and brackets that belong to the sentence they follow."""
 
@@ -144,6 +145,8 @@ def mark_damage(text: str) -> tuple[str, int]:
     戰 as zhàn), or characters foreign to the report's script (挂 in a Traditional report). It ends
     before the first token that reads as clean text. A ``?`` followed by ordinary text is left as
     the question mark it is."""
+    if "?" not in text:  # most reports: no need to tell their script
+        return text, 0
     foreign = _foreign_test(text)
     readings = _gloss_readings(text)
     out: list[str] = []
@@ -329,7 +332,7 @@ def _open(text: str) -> bool:
 
 
 def _body_like(text: str) -> bool:
-    return len(text) >= _BODY_MIN and any(char in TERMINALS for char in text)
+    return len(text) >= _BODY_MIN and not _TERMINAL_SET.isdisjoint(text)
 
 
 def _heading_like(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import charset_normalizer
@@ -20,7 +21,8 @@ _BOMS = (
 )
 # Tried in this order by the detector: the encodings Chinese reports are really saved in.
 _CANDIDATES = ["utf_8", "gb18030", "big5", "utf_16"]
-_CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+"""Control characters that text does not hold (tab, newlines, \\v and \\f are fine)."""
 MAX_REPORT_BYTES = 8 * 1024 * 1024
 """A report is a web page's text, tens of kilobytes; a larger file is a dump or an export, and
 reading it would hold up the whole build (cleaning and segmenting take about a second per MB)."""
@@ -87,7 +89,7 @@ def _checked(name: str, text: str) -> str:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise UnreadableFile(f"{name}: skipped, the file has no text")
-    controls = sum(1 for char in text if ord(char) < 32 and char not in _CONTROL_OK)
+    controls = len(_CONTROL.findall(text))
     if controls > max(2, len(text) // 100):
         raise UnreadableFile(f"{name}: skipped, it looks binary (control characters), not text")
     return text

@@ -111,6 +111,72 @@ def _add_singles(tokenizer: jieba.Tokenizer, run: str, words: list[str]) -> None
     if len(run) == 1:
         words.append(run)
     elif not tokenizer.FREQ.get(run):
-        words.extend(finalseg.cut(run))
+        hmm_cut(run, words)
     else:
         words.extend(run)
+
+
+def hmm_cut(run: str, words: list[str]) -> None:
+    """Append ``finalseg.cut(run)``: the Chinese characters split by jieba's HMM, the rest by its
+    pattern for letters and digits."""
+    for block in finalseg.re_han.split(run):
+        if not block:
+            continue
+        if not finalseg.re_han.match(block):
+            words += filter(None, finalseg.re_skip.split(block))
+            continue
+        begin = 0
+        for i, state in enumerate(_best_states(block)):
+            if state == "S" or state == "E":
+                word = block[begin : i + 1]
+                if word in finalseg.Force_Split_Words:
+                    words.extend(word)
+                else:
+                    words.append(word)
+                begin = i + 1
+            elif state == "B":
+                begin = i
+        if begin < len(block):
+            words.append(block[begin:])
+
+
+_EMIT = {state: finalseg.emit_P[state] for state in "BMES"}
+_START = finalseg.start_P
+_MIN = finalseg.MIN_FLOAT
+_TRANS = {pair: finalseg.trans_P[pair[0]].get(pair[1], _MIN) for pair in
+          ("EB", "SB", "MM", "BM", "SS", "ES", "BE", "ME")}
+
+
+def _best_states(block: str) -> str:
+    """The most probable B/M/E/S state of each character: ``finalseg.viterbi`` with its sums in its
+    order and its ties (between equal sums the later state letter wins), unrolled for four states."""
+    emit_b, emit_m, emit_e, emit_s = _EMIT["B"], _EMIT["M"], _EMIT["E"], _EMIT["S"]
+    eb, sb, mm, bm = _TRANS["EB"], _TRANS["SB"], _TRANS["MM"], _TRANS["BM"]
+    ss, es, be, me = _TRANS["SS"], _TRANS["ES"], _TRANS["BE"], _TRANS["ME"]
+    first = block[0]
+    b = _START["B"] + emit_b.get(first, _MIN)
+    m = _START["M"] + emit_m.get(first, _MIN)
+    e = _START["E"] + emit_e.get(first, _MIN)
+    s = _START["S"] + emit_s.get(first, _MIN)
+    came_from = []  # per character after the first: the state before B, M, E and S
+    for char in block[1:]:
+        emit = emit_b.get(char, _MIN)
+        from_e, from_s = e + eb + emit, s + sb + emit
+        next_b, before_b = (from_s, "S") if from_s >= from_e else (from_e, "E")
+        emit = emit_m.get(char, _MIN)
+        from_m, from_b = m + mm + emit, b + bm + emit
+        next_m, before_m = (from_m, "M") if from_m >= from_b else (from_b, "B")
+        emit = emit_e.get(char, _MIN)
+        from_b, from_m = b + be + emit, m + me + emit
+        next_e, before_e = (from_m, "M") if from_m >= from_b else (from_b, "B")
+        emit = emit_s.get(char, _MIN)
+        from_s, from_e = s + ss + emit, e + es + emit
+        next_s, before_s = (from_s, "S") if from_s >= from_e else (from_e, "E")
+        b, m, e, s = next_b, next_m, next_e, next_s
+        came_from.append({"B": before_b, "M": before_m, "E": before_e, "S": before_s})
+    state = "S" if s >= e else "E"
+    states = [state]
+    for before in reversed(came_from):
+        state = before[state]
+        states.append(state)
+    return "".join(reversed(states))

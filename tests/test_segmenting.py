@@ -4,10 +4,11 @@ import random
 from pathlib import Path
 
 import pytest
+from jieba import finalseg
 
 from index.analysis import Analyzer, _segmenter
 from index.corpus import load_corpus
-from index.segmenting import cut, search_pieces
+from index.segmenting import cut, hmm_cut, search_pieces
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -39,3 +40,16 @@ def test_search_pieces_are_jiebas(texts: list[str]) -> None:
     for text in texts:
         expected = list(tokenizer.tokenize(text, mode="search"))
         assert search_pieces(tokenizer, text) == expected, text
+
+
+def test_hmm_is_jiebas() -> None:
+    """Runs of lone characters, where jieba's HMM decides the words, as well as letters, digits
+    and characters it has never seen."""
+    rng = random.Random(7)
+    singles = sorted(w for w in _segmenter().FREQ if len(w) == 1)
+    runs = ["".join(rng.choice(singles) for _ in range(rng.randint(1, 12))) for _ in range(20000)]
+    runs += ["是了在和", "ab12是3.5%了", "好好好", "\U00020000的", "㐀鿿", "x"]
+    for run in runs:
+        words: list[str] = []
+        hmm_cut(run, words)
+        assert words == list(finalseg.cut(run)), run
