@@ -321,10 +321,12 @@ def build_postings(documents: Iterable[Sequence[str]]) -> Postings:
 class TermBlock:
     """The terms of a run of sentences (one report's), compact: distinct terms once, then postings.
 
-    The distinct terms are in (length, text) order, as code points: term i is ``term_lengths[i]``
-    characters of ``term_chars``, after those of terms < i. Postings are term-major: term i has
-    ``df[i]`` entries in ``docs`` (the block's sentences holding it, ascending, counted from 0) and
-    ``tfs``, after those of terms < i."""
+    The distinct terms are grouped by length, shortest first (within a length, in no set order),
+    as code points: term i is ``term_lengths[i]`` characters of ``term_chars``, after those of terms
+    < i. Postings are term-major: term i has ``df[i]`` entries in ``docs`` (the block's sentences
+    holding it, ascending, counted from 0) and ``tfs``, after those of terms < i. Sorting the terms
+    by text is left to the merge, which sorts each distinct term once (a report's build sorting its
+    own would cost a tenth of its analysis)."""
 
     term_lengths: np.ndarray
     term_chars: np.ndarray
@@ -344,19 +346,22 @@ class TermBlock:
 def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
     """Count the terms of ``documents`` (each a sentence's terms, in order) into a TermBlock."""
     tokens = list(chain.from_iterable(documents))
-    vocabulary = sorted(sorted(set(tokens)), key=len)  # (length, text) order; no key tuples
+    seen = list(dict.fromkeys(tokens))
+    lengths = np.fromiter(map(len, seen), dtype=np.int32, count=len(seen))
+    by_length = np.argsort(lengths, kind="stable")
+    vocabulary = [seen[i] for i in by_length.tolist()]
     local_id = dict(zip(vocabulary, range(len(vocabulary))))
     ids = np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    doc_len = np.fromiter(map(len, documents), dtype=np.int32, count=len(documents))
     doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), doc_len)
     pairs, tfs = np.unique(ids * max(1, len(documents)) + doc_of, return_counts=True)
     term, docs = np.divmod(pairs, max(1, len(documents)))
     return TermBlock(
-        term_lengths=np.fromiter(map(len, vocabulary), dtype=np.int64, count=len(vocabulary)),
+        term_lengths=lengths[by_length],
         term_chars=np.frombuffer("".join(vocabulary).encode("utf-32-le"), dtype=np.uint32),
-        df=np.bincount(term, minlength=len(vocabulary)),
-        docs=docs,
-        tfs=tfs,
+        df=np.bincount(term, minlength=len(vocabulary)).astype(np.int32),
+        docs=docs.astype(np.int32),
+        tfs=tfs.astype(np.int32),
         doc_len=doc_len,
     )
 
@@ -419,37 +424,42 @@ def merged_vocabulary(
     """Number the distinct terms of all blocks together in (length, text) order.
 
     Returns each block's term ids, and the merged vocabulary as ``term_chars`` and
-    ``length_counts``. The characters in use are renumbered densely in code point order; the terms
-    of one length then become integers that sort as their text does (digits in that base), whose
-    distinct values are marked in a table (when it is at most four times the keys: fresh memory is
-    slow to touch) or sorted; longer terms are sorted as rows."""
-    # int32 where it holds (code points, term lengths): at 1e6 sentences there are ~10^8 of each.
-    lengths = np.concatenate([np.asarray(b.term_lengths, dtype=np.int32) for b in blocks])
-    chars = np.concatenate([np.asarray(b.term_chars, dtype=np.int32) for b in blocks])
-    starts = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)[:-1]))
-    used = np.zeros(int(chars.max(initial=0)) + 1, dtype=bool)
-    used[chars] = True
+    ``length_counts``. Each length is numbered on its own, over the terms of that length gathered
+    from every block (they sit together in each). Their characters are renumbered densely in code
+    point order; terms then become integers that sort as their text does (digits in that base),
+    whose distinct values are marked in a table (when it is at most four times the keys: fresh
+    memory is slow to touch) or sorted; longer terms are sorted as rows."""
+    longest = max((int(b.term_lengths[-1]) for b in blocks if len(b.term_lengths)), default=0)
+    counts = np.zeros((len(blocks), longest + 1), dtype=np.int64)  # block, length: how many terms
+    for row, block in zip(counts, blocks):
+        row += np.bincount(block.term_lengths, minlength=longest + 1)
+    first_char = (np.cumsum(counts * np.arange(longest + 1), axis=1) - counts * np.arange(longest + 1))
+    rows = [np.empty((0, 0), dtype=np.uint32)]  # per length: every block's terms, one per row
+    for length in range(1, longest + 1):
+        pieces = [block.term_chars[first : first + n * length] for block, first, n
+                  in zip(blocks, first_char[:, length].tolist(), counts[:, length].tolist()) if n]
+        rows.append(np.concatenate(pieces or [np.empty(0, dtype=np.uint32)]).reshape(-1, length))
+    used = np.zeros(max((int(r.max()) for r in rows if r.size), default=0) + 1, dtype=bool)
+    for group in rows:
+        used[group] = True
     alphabet = np.flatnonzero(used)
-    letters = (np.cumsum(used, dtype=np.int32) - 1)[chars]
-    del chars
+    letter = np.cumsum(used, dtype=np.int32) - 1
+    del used
     base = max(len(alphabet), 2)
-    longest = int(lengths.max(initial=0))
-    ids = np.empty(len(lengths), dtype=np.int64)
-    by_length = np.argsort(lengths, kind="stable")
-    bounds = np.searchsorted(lengths[by_length], np.arange(longest + 2))
     length_counts = np.zeros(longest + 1, dtype=np.int64)
     vocabulary = [np.empty(0, dtype=np.uint32)]
+    numbered = [np.empty(0, dtype=np.int64)]  # per length: the merged id of each row
     for length in range(1, longest + 1):
-        pairs = by_length[bounds[length] : bounds[length + 1]]
-        if len(pairs) == 0:
+        letters, rows[length] = letter[rows[length]], None
+        if len(letters) == 0:
+            numbered.append(np.empty(0, dtype=np.int64))
             continue
-        rows = letters[starts[pairs][:, None] + np.arange(length)]
         if base**length < 1 << 62:
             digits = base ** np.arange(length - 1, -1, -1, dtype=np.int64)
-            keys = rows[:, 0].astype(np.int64)
+            keys = letters[:, 0].astype(np.int64)
             for column in range(1, length):  # Horner's rule: numpy's integer matmul is slow
                 keys *= base
-                keys += rows[:, column]
+                keys += letters[:, column]
             if base**length <= 4 * len(keys) + (1 << 16):
                 seen = np.zeros(base**length, dtype=bool)
                 seen[keys] = True
@@ -458,11 +468,16 @@ def merged_vocabulary(
                 keys, inverse = np.unique(keys, return_inverse=True)
             distinct = keys[:, None] // digits % base
         else:
-            distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-        ids[pairs] = length_counts.sum() + inverse.ravel()
+            distinct, inverse = np.unique(letters, axis=0, return_inverse=True)
+        numbered.append(length_counts.sum() + inverse.ravel().astype(np.int64))
         length_counts[length] = len(distinct)
         vocabulary.append(alphabet[distinct].astype(np.uint32).ravel())
-    block_ids = np.split(ids, np.cumsum([len(b.term_lengths) for b in blocks])[:-1])
+    first_row = (np.cumsum(counts, axis=0) - counts).tolist()  # block, length: its first row
+    block_ids = [
+        np.concatenate([numbered[length][first : first + n]
+                        for length, (first, n) in enumerate(zip(starts, sizes))])
+        for starts, sizes in zip(first_row, counts.tolist())
+    ]
     return block_ids, np.concatenate(vocabulary), length_counts
 
 
