@@ -1,49 +1,42 @@
 """Building the index from the corpus folder: read, analyse, score, store, swap in.
 
-Reading and segmenting are nearly all of a build's time (jieba segments about 0.3 M characters a
-second per core), so each report's analysis is kept in ``<index>/cache/`` by what it depends on, and
-a rebuild reads and segments only the reports that are new or changed, on every core. The cache
-holds JSON and plain ``.npy`` arrays, never pickles, and a report taken from it builds exactly what
-a freshly analysed one does: both go through the cache.
+Reading and segmenting are nearly all of a build's time, so each report's analysis is kept in
+``<index>/cache/`` by what it depends on (``index.analysis_cache``), and a rebuild reads and
+segments only the reports that are new or changed, on every core. A report taken from the cache
+builds exactly what a freshly analysed one does: both are the same AnalysedReport.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import multiprocessing
 import os
-import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from index.analysis import Analyzer
-from index.bm25 import Postings, PostingsBuilder, TermBlock, term_block
-from index.corpus import read_report, unmatched_overrides, walk_corpus
+from index.analysis_cache import AnalysisCache
+from index.bm25 import Postings, PostingsBuilder
+from index.corpus import unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
-from index.models import Report, Sentence
+from index.report_analysis import AnalysedReport, analyse_report
+from index.sentence_table import SentenceTable, join_tables
 from index.sidecar import SIDECAR_NAME, Override, load_sidecar
-from index.sentence_table import SentenceTable, join_tables, report_sections, table_of
 from index.storage import (
     IndexUnavailable,
     StoredIndex,
     StoredReport,
-    _meta_from_json,
     open_live,
     publish,
     write_build,
 )
 from index.update import Added, Kept, updated_postings
 
-CACHE_VERSION = 3
-"""Bump when what a cache entry holds, or how it is made, changes."""
 PARALLEL_MIN_BYTES = 2_000_000
 """Below this much text to analyse, worker processes (each loads jieba: about a second) cost more
 than they save, so the build analyses in this process."""
@@ -95,113 +88,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sentence_terms(sentence: Sentence, analyzer: Analyzer) -> list[str]:
-    """The terms a sentence is found by: its own text's. (Adding its report title's and section's
-    terms was measured, and made answers no better: the sentence that holds the words a question
-    asks for then ties with every sentence under a title that holds them.)"""
-    return analyzer.terms(sentence.text)
-
-
-def report_terms(report: Report, analyzer: Analyzer) -> list[list[str]]:
-    """``sentence_terms`` of every sentence of a report, in order."""
-    return [sentence_terms(sentence, analyzer) for sentence in report.sentences]
-
-
-class AnalysisCache:
-    """Each file's reading and analysis, by content: ``<key>.json`` holds the report's metadata,
-    sentences, warnings and how many distinct terms and term characters it has (or why the file
-    was skipped), ``<key>.npy`` its TermBlock's arrays one after another as one int32 array (term
-    lengths, term code points, df, docs, tfs, sentence lengths). The JSON file is written last, so
-    its presence means the entry is whole.
-
-    The key hashes everything the analysis depends on: the file's bytes, its name (sentences and
-    metadata carry it), its metadata.toml override (it changes the stored metadata), the
-    analyzer settings, and the cache format version (the index format does not change what a
-    report's analysis is)."""
-
-    def __init__(self, index_path: Path, analyzer_settings: dict[str, object]) -> None:
-        self.root = index_path / "cache"
-        self.folder = self.root / f"v{CACHE_VERSION}"
-        self._settings = analyzer_settings
-
-    def key(self, name: str, sha256: str, override: Override | None) -> str:
-        parts = {
-            "file": name,
-            "sha256": sha256,
-            "override": override.given() if override else None,
-            "analyzer": self._settings,
-            "format": CACHE_VERSION,
-        }
-        return _sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode())
-
-    def has(self, key: str) -> bool:
-        return (self.folder / f"{key}.json").is_file()
-
-    def store(self, key: str, report: Report | str, block: TermBlock | None = None) -> None:
-        """Keep a report with its TermBlock, or the warning that says why its file was skipped."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if isinstance(report, str):
-            entry: dict[str, object] = {"skipped": report}
-        else:
-            assert block is not None
-            entry = {
-                "meta": asdict(report.meta),
-                "warnings": list(report.warnings),
-                "sentences": [
-                    [s.position, s.start, s.end, s.paragraph, s.section, s.text]
-                    for s in report.sentences
-                ],
-                "terms": len(block.term_lengths),
-                "chars": len(block.term_chars),
-            }
-            arrays = np.concatenate([
-                block.term_lengths, block.term_chars, block.df, block.docs, block.tfs, block.doc_len
-            ])
-            _replace(self.folder / f"{key}.npy", lambda f: np.save(f, arrays.astype(np.int32)))
-        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
-        _replace(self.folder / f"{key}.json", lambda f: f.write(text.encode("utf-8")))
-
-    def load(self, key: str) -> tuple[Report, TermBlock] | str | None:
-        """The report and its TermBlock, or the skip warning; None when the entry is missing or
-        damaged (it is then analysed again)."""
-        try:
-            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            if "skipped" in entry:
-                return str(entry["skipped"])
-            meta = _meta_from_json(entry["meta"])
-            sentences = tuple(Sentence(meta.file, *row) for row in entry["sentences"])
-            terms, chars, count = int(entry["terms"]), int(entry["chars"]), len(sentences)
-            arrays = np.load(self.folder / f"{key}.npy", allow_pickle=False)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        postings = (len(arrays) - 2 * terms - chars - count) // 2
-        if arrays.ndim != 1 or postings < 0 or 2 * terms + chars + 2 * postings + count != len(arrays):
-            return None
-        parts = np.split(arrays, np.cumsum([terms, chars, terms, postings, postings]))
-        if int(parts[0].sum()) != chars:
-            return None
-        report = Report(meta, "", sentences, tuple(entry["warnings"]))
-        return report, TermBlock(*parts)
-
-    def keep_only(self, keys: Iterable[str]) -> None:
-        """Drop the entries of files no longer in the corpus, and caches of other versions."""
-        wanted = set(keys)
-        for other in self.root.iterdir():
-            if other != self.folder:
-                shutil.rmtree(other, ignore_errors=True)
-        for path in self.folder.iterdir():
-            if path.name.split(".", 1)[0] not in wanted:
-                path.unlink(missing_ok=True)
-
-
-def _replace(path: Path, write: Callable[[object], object]) -> None:
-    """Write through a temporary file and rename, so a reader never sees half an entry."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        write(handle)
-    os.replace(temporary, path)
-
-
 @dataclass(frozen=True)
 class _Task:
     """One file to read and analyse into the cache."""
@@ -212,14 +98,14 @@ class _Task:
     key: str
 
 
-def _analyse(task: _Task, analyzer: Analyzer, cache: AnalysisCache) -> None:
+def _analyse(task: _Task, analyzer: Analyzer, cache: AnalysisCache) -> AnalysedReport | str:
+    """Read and analyse one file into the cache; its analysis, or the warning that skips it."""
     try:
-        report = read_report(task.name, task.data, task.override)
+        analysed: AnalysedReport | str = analyse_report(task.name, task.data, task.override, analyzer)
     except UnreadableFile as skipped:
-        cache.store(task.key, str(skipped))
-        return
-    block = term_block(report_terms(report, analyzer))
-    cache.store(task.key, report, block)
+        analysed = str(skipped)
+    cache.store(task.key, analysed)
+    return analysed
 
 
 _worker: tuple[Analyzer, AnalysisCache] | None = None
@@ -233,9 +119,9 @@ def _start_worker(analyzer_class: type[Analyzer], index_path: Path) -> None:
     _worker = (analyzer, AnalysisCache(index_path, analyzer.settings))
 
 
-def _analyse_in_worker(task: _Task) -> None:
+def _analyse_in_worker(task: _Task) -> tuple[str, AnalysedReport | str]:
     assert _worker is not None
-    _analyse(task, *_worker)
+    return task.key, _analyse(task, *_worker)
 
 
 def _analyse_all(
@@ -245,21 +131,25 @@ def _analyse_all(
     index_path: Path,
     workers: int,
     report_done: Callable[[], None],
-) -> None:
-    """Analyse ``tasks`` into the cache, on ``workers`` processes when there is enough text."""
+) -> dict[str, AnalysedReport | str]:
+    """Analyse ``tasks`` into the cache, on ``workers`` processes when there is enough text; each
+    analysis by its key (the workers send them back, so they need not be read from the cache)."""
+    analysed: dict[str, AnalysedReport | str] = {}
     if workers < 2 or len(tasks) < 2 or sum(len(t.data) for t in tasks) < PARALLEL_MIN_BYTES:
         for task in tasks:
-            _analyse(task, analyzer, cache)
+            analysed[task.key] = _analyse(task, analyzer, cache)
             report_done()
-        return
+        return analysed
     # "spawn": a fresh interpreter per worker, safe even if the caller runs threads.
     context = multiprocessing.get_context("spawn")
     with context.Pool(
         workers, initializer=_start_worker, initargs=(type(analyzer), index_path)
     ) as pool:
         chunk = max(1, min(16, len(tasks) // (workers * 8)))
-        for _ in pool.imap_unordered(_analyse_in_worker, tasks, chunksize=chunk):
+        for key, result in pool.imap_unordered(_analyse_in_worker, tasks, chunksize=chunk):
+            analysed[key] = result
             report_done()
+    return analysed
 
 
 def build_index(
@@ -335,24 +225,21 @@ def _build(
         if progress:
             progress(done, len(entries))
 
-    _analyse_all(tasks, analyzer, cache, index_path, workers or _cores(), report_done)
+    analysed = _analyse_all(tasks, analyzer, cache, index_path, workers or _cores(), report_done)
 
-    parts: list[StoredReport | tuple[Report, TermBlock]] = []
-    analysed = len(tasks)
+    parts: list[StoredReport | AnalysedReport] = []
     for name, key in entries.items():
         if key in held:
             parts.append(held[key])
             continue
-        loaded = cache.load(key)
-        if loaded is None:  # a damaged entry: analyse the file again
+        result = analysed.get(key) or cache.load(key)
+        if result is None:  # a damaged entry: analyse the file again
             task = _Task(name, (corpus_dir / name).read_bytes(), overrides.get(name), key)
-            _analyse(task, analyzer, cache)
-            analysed += 1
-            loaded = cache.load(key)
-        if isinstance(loaded, str):
-            warnings.append(loaded)
-        elif loaded is not None:
-            parts.append(loaded)
+            result = analysed[key] = _analyse(task, analyzer, cache)
+        if isinstance(result, str):
+            warnings.append(result)
+        else:
+            parts.append(result)
     warnings += unmatched_overrides(overrides, names)
     if not parts:
         raise EmptyCorpus(f"no report could be read from {corpus_dir}")
@@ -367,7 +254,7 @@ def _build(
         seconds=time.perf_counter() - started,
         warnings=tuple(warnings) + tuple(w for r in rows for w in r.warnings),
         build_dir=build_dir,
-        analysed=analysed,
+        analysed=len(analysed),
         kept=sum(isinstance(part, StoredReport) for part in parts),
     )
 
@@ -381,13 +268,13 @@ def _previous_build(index_path: Path, analyzer: Analyzer) -> StoredIndex | None:
 
 
 def _assemble(
-    parts: list[StoredReport | tuple[Report, TermBlock]],
+    parts: list[StoredReport | AnalysedReport],
     previous: StoredIndex | None,
     hashes: dict[str, str],
     keys: dict[str, str],
 ) -> tuple[Postings, list[StoredReport], SentenceTable]:
     """The new build's postings, reports and sentences, from reports kept from the previous build
-    and reports taken from the analysis cache, in corpus order."""
+    and reports analysed now or taken from the analysis cache, in corpus order."""
     rows: list[StoredReport] = []
     tables: list[SentenceTable] = []
     kept: list[Kept] = []
@@ -400,13 +287,12 @@ def _assemble(
             tables.append(previous.table.rows(part.first_sentence, part.sentence_count))
             rows.append(replace(part, first_sentence=first))
         else:
-            report, block = part
-            file = report.meta.file
-            added.append(Added(block, first))
-            tables.append(table_of(report))
+            file = part.meta.file
+            added.append(Added(part.block, first))
+            tables.append(part.table)
             rows.append(StoredReport(
-                report.meta, first, len(report.sentences), hashes[file],
-                tuple(report_sections(report)), keys[file], report.warnings,
+                part.meta, first, len(part.table), hashes[file], part.sections, keys[file],
+                part.warnings,
             ))
         first += rows[-1].sentence_count
     if previous is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def test_a_damaged_cache_entry_is_analysed_again(
     corpus: Path, tmp_path: Path, analyzer: Analyzer
 ) -> None:
     build_index(corpus, tmp_path / "ix", analyzer)
-    victim = sorted((tmp_path / "ix" / "cache").rglob("*.npy"))[0]
+    victim = sorted((tmp_path / "ix" / "cache").rglob("*.bin"))[0]
     victim.write_bytes(victim.read_bytes()[:100])
     (tmp_path / "ix" / "current").unlink()  # no build to update: every report from the cache
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
@@ -142,3 +143,18 @@ def test_when_most_reports_changed_every_report_is_merged_afresh(
         report.write_text(report.read_text(encoding="utf-8") + "\n新增一段:核酸检测有序开展。\n")
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
     assert (summary.analysed, summary.kept) == (2, 0)
+
+
+def test_an_entry_whose_arrays_do_not_fit_together_is_analysed_again(
+    corpus: Path, tmp_path: Path, analyzer: Analyzer
+) -> None:
+    """The .bin file is whole, but the JSON's array lengths were changed: two swapped lengths
+    still add up to the file's size, yet the sentence table and the terms no longer agree."""
+    build_index(corpus, tmp_path / "ix", analyzer)
+    entry = sorted((tmp_path / "ix" / "cache").rglob("*.bin"))[0].with_suffix(".json")
+    fields = json.loads(entry.read_text(encoding="utf-8"))
+    fields["sizes"][4], fields["sizes"][5] = fields["sizes"][5], fields["sizes"][4]  # df, docs
+    entry.write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "ix" / "current").unlink()
+    summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
+    assert summary.analysed == 1

@@ -10,8 +10,9 @@ from rank_bm25 import BM25Okapi
 from test_bm25 import dense_scores
 
 from index.analysis import Analyzer
-from index.build import build_index, sentence_terms
+from index.build import build_index
 from index.corpus import load_corpus
+from index.report_analysis import sentence_terms
 from index.search import Searcher
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
