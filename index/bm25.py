@@ -433,7 +433,8 @@ def merged_vocabulary(
     counts = np.zeros((len(blocks), longest + 1), dtype=np.int64)  # block, length: how many terms
     for row, block in zip(counts, blocks):
         row += np.bincount(block.term_lengths, minlength=longest + 1)
-    first_char = (np.cumsum(counts * np.arange(longest + 1), axis=1) - counts * np.arange(longest + 1))
+    chars = counts * np.arange(longest + 1)  # block, length: how many code points
+    first_char = np.cumsum(chars, axis=1) - chars
     rows = [np.empty((0, 0), dtype=np.uint32)]  # per length: every block's terms, one per row
     for length in range(1, longest + 1):
         pieces = [block.term_chars[first : first + n * length] for block, first, n
