@@ -17,12 +17,11 @@ import unicodedata
 from collections.abc import Sequence
 from functools import cache, cached_property
 from importlib import resources
-from itertools import compress
-from operator import or_
 from pathlib import Path
 from typing import NamedTuple
 
 import jieba
+import numpy as np
 import opencc
 
 from index.models import DAMAGED
@@ -34,9 +33,9 @@ ANALYZER_VERSION = 2
 MAX_TERM_LENGTH = 32
 """Longer tokens (URLs, runs of digits) are noise, not something a person types."""
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORDLIKE = re.compile(rf"[{_CJK}0-9a-z]")
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+"""The code points whose single characters and pairs are terms: CJK ideographs."""
+_WORDLIKE = re.compile("[{}0-9a-z]".format("".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES)))
 _KNOWN_WORDS = 200_000
 """How many words' verdicts ``_TermVerdicts`` keeps (a few tens of MB at most)."""
 
@@ -121,34 +120,18 @@ class Analyzer:
         return self._converter.convert(folded)
 
     def characters(self, folded: str, words: Sequence[Piece], singles: bool = True) -> list[str]:
-        """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``.
-
-        Bigrams find what word segmentation splits apart or keeps inside a longer word; single
-        characters answer one-character questions. Pairs and characters made only of stop words
-        (是什, 请问) stay out, and a character jieba already gave as a word is not counted twice."""
-        covered = bytearray(len(folded))
-        for _, start, end in words:
-            covered[start:end] = b"\x01" * (end - start)
-        alone = bytearray(covered)  # where a character is a term of its own
-        for _, start, end in words:
-            if end - start == 1:
-                alone[start] = 0
-        # Per run of CJK characters, each character and the pair it starts, interleaved, are kept
-        # or dropped by a mask: C loops (compress, map) instead of a Python one per character.
+        """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``
+        (see ``kept_characters``), in text order: each character before the pair it starts."""
+        spans = np.asarray([(start, end) for _, start, end in words], dtype=np.int64).reshape(-1, 2)
+        single, pair = kept_characters(code_points(folded), spans[:, 0], spans[:, 1])
+        if not singles:
+            single[:] = False
         pieces: list[str] = []
-        for run in _CJK_RUN.finditer(folded):
-            start, end = run.span()
-            text = run.group()
-            pairs = list(map(str.__add__, text[:-1], text[1:]))
-            pair_kept = bytes(map(or_, covered[start : end - 1], covered[start + 1 : end]))
-            if not singles:
-                pieces += compress(pairs, pair_kept)
-                continue
-            both: list[str] = [""] * (2 * len(text) - 1)
-            both[0::2], both[1::2] = text, pairs
-            kept = bytearray(len(both))
-            kept[0::2], kept[1::2] = alone[start:end], pair_kept
-            pieces += compress(both, kept)
+        for i in np.flatnonzero(single | pair).tolist():
+            if single[i]:
+                pieces.append(folded[i])
+            if pair[i]:
+                pieces.append(folded[i : i + 2])
         return pieces
 
     def terms(self, text: str) -> list[str]:
@@ -168,16 +151,47 @@ class Analyzer:
         return [Token(*word) for word in words], terms
 
     def _analysed(self, text: str, singles: bool) -> tuple[list[Piece], list[str]]:
-        folded = self.fold(text)
-        words = self._word_pieces(folded)
+        folded, words = self.folded_words(text)
         return words, [word for word, _, _ in words] + self.characters(folded, words, singles)
 
-    def _word_pieces(self, folded: str) -> list[Piece]:
-        """jieba's search-mode words of folded text, without punctuation, damage marks or stop words."""
+    def folded_words(self, text: str) -> tuple[str, list[Piece]]:
+        """The folded text and its jieba search-mode words with their spans in it, without
+        punctuation, damage marks or stop words: what its terms are made of."""
+        folded = self.fold(text)
         with self._lock:
             pieces = search_pieces(self._jieba, folded)
         is_term = self._is_term
-        return [piece for piece in pieces if is_term[piece[0]]]
+        return folded, [piece for piece in pieces if is_term[piece[0]]]
+
+
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text``, one per character as Python counts them."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def kept_characters(
+    points: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which single characters, and which pairs (by the position of their first character), of a
+    text with code points ``points`` are terms, given its words' spans.
+
+    Pairs find what word segmentation splits apart or keeps inside a longer word; single
+    characters answer one-character questions. Both are CJK only. A pair is kept when a word
+    covers one of its characters, so pairs made only of stop words (是什, 请问) stay out; a single
+    character when a word covers it, unless that word is the character itself (it would count
+    twice)."""
+    n = len(points)
+    edges = np.bincount(starts, minlength=n + 1) - np.bincount(ends, minlength=n + 1)
+    covered = np.cumsum(edges[:n]) > 0
+    single = covered.copy()
+    single[starts[ends - starts == 1]] = False
+    cjk = np.zeros(n, dtype=bool)
+    for first, last in _CJK_RANGES:
+        cjk |= (points >= first) & (points <= last)
+    single &= cjk
+    pair = np.zeros(n, dtype=bool)
+    pair[:-1] = cjk[:-1] & cjk[1:] & (covered[:-1] | covered[1:])
+    return single, pair
 
 
 class _TermVerdicts(dict[str, bool]):

@@ -345,24 +345,50 @@ class TermBlock:
 
 def term_block(documents: Sequence[Sequence[str]]) -> TermBlock:
     """Count the terms of ``documents`` (each a sentence's terms, in order) into a TermBlock."""
-    tokens = list(chain.from_iterable(documents))
+    vocabulary, ids = numbered_terms(list(chain.from_iterable(documents)))
+    doc_len = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    lengths, chars = term_arrays(vocabulary)
+    return counted_block(ids, np.repeat(np.arange(len(documents)), doc_len), len(documents),
+                         lengths, chars)
+
+
+def numbered_terms(tokens: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct tokens grouped by length, shortest first (within a length, first seen
+    first), and the number of each token among them."""
     seen = list(dict.fromkeys(tokens))
-    lengths = np.fromiter(map(len, seen), dtype=np.int32, count=len(seen))
-    by_length = np.argsort(lengths, kind="stable")
-    vocabulary = [seen[i] for i in by_length.tolist()]
+    lengths = np.fromiter(map(len, seen), dtype=np.int64, count=len(seen))
+    vocabulary = [seen[i] for i in np.argsort(lengths, kind="stable").tolist()]
     local_id = dict(zip(vocabulary, range(len(vocabulary))))
-    ids = np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    doc_len = np.fromiter(map(len, documents), dtype=np.int32, count=len(documents))
-    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), doc_len)
-    pairs, tfs = np.unique(ids * max(1, len(documents)) + doc_of, return_counts=True)
-    term, docs = np.divmod(pairs, max(1, len(documents)))
+    return vocabulary, np.fromiter(map(local_id.__getitem__, tokens), dtype=np.int64,
+                                   count=len(tokens))
+
+
+def term_arrays(vocabulary: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Terms as a TermBlock holds them: their lengths, and their code points one after another."""
+    lengths = np.fromiter(map(len, vocabulary), dtype=np.int64, count=len(vocabulary))
+    text = "".join(vocabulary).encode("utf-32-le")
+    return lengths, np.frombuffer(text, dtype=np.uint32)
+
+
+def counted_block(
+    ids: np.ndarray,
+    sentences: np.ndarray,
+    sentence_count: int,
+    term_lengths: np.ndarray,
+    term_chars: np.ndarray,
+) -> TermBlock:
+    """A TermBlock from its terms (as ``term_lengths`` and ``term_chars``, grouped by length) and,
+    for each token, the number of its term and its sentence."""
+    width = max(1, sentence_count)
+    pairs, tfs = np.unique(ids * width + sentences, return_counts=True)
+    term, docs = np.divmod(pairs, width)
     return TermBlock(
-        term_lengths=lengths[by_length],
-        term_chars=np.frombuffer("".join(vocabulary).encode("utf-32-le"), dtype=np.uint32),
-        df=np.bincount(term, minlength=len(vocabulary)).astype(np.int32),
+        term_lengths=term_lengths.astype(np.int32),
+        term_chars=term_chars.astype(np.uint32),
+        df=np.bincount(term, minlength=len(term_lengths)).astype(np.int32),
         docs=docs.astype(np.int32),
         tfs=tfs.astype(np.int32),
-        doc_len=doc_len,
+        doc_len=np.bincount(sentences, minlength=sentence_count).astype(np.int32),
     )
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.analysis import Analyzer
-from index.bm25 import TermBlock, term_block
+from index.bm25 import TermBlock
 from index.corpus import read_report
-from index.models import Report, ReportMeta, Sentence
+from index.models import ReportMeta
 from index.sentence_table import SentenceTable, report_sections, table_of
 from index.sidecar import Override
+from index.term_counting import count_terms
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,16 @@ def analyse_report(
     name: str, data: bytes, override: Override | None, analyzer: Analyzer
 ) -> AnalysedReport:
     """Read and analyse one file; raises UnreadableFile (its message is the warning) as
-    ``read_report`` does."""
+    ``read_report`` does.
+
+    A sentence is found by the terms of its own text (``analyzer.terms``). Adding its report
+    title's and section's terms was measured, and made answers no better: the sentence that holds
+    the words a question asks for then ties with every sentence under a title that holds them."""
     report = read_report(name, data, override)
     return AnalysedReport(
         report.meta,
         report.warnings,
         tuple(report_sections(report)),
         table_of(report),
-        term_block(report_terms(report, analyzer)),
+        count_terms([sentence.text for sentence in report.sentences], analyzer),
     )
-
-
-def sentence_terms(sentence: Sentence, analyzer: Analyzer) -> list[str]:
-    """The terms a sentence is found by: its own text's. (Adding its report title's and section's
-    terms was measured, and made answers no better: the sentence that holds the words a question
-    asks for then ties with every sentence under a title that holds them.)"""
-    return analyzer.terms(sentence.text)
-
-
-def report_terms(report: Report, analyzer: Analyzer) -> list[list[str]]:
-    """``sentence_terms`` of every sentence of a report, in order."""
-    return [sentence_terms(sentence, analyzer) for sentence in report.sentences]

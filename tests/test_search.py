@@ -12,7 +12,6 @@ from test_bm25 import dense_scores
 from index.analysis import Analyzer
 from index.build import build_index
 from index.corpus import load_corpus
-from index.report_analysis import sentence_terms
 from index.search import Searcher
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -111,10 +110,10 @@ def test_repeated_sentences_take_one_place(tmp_path: Path) -> None:
 
 
 def test_the_index_holds_the_terms_the_build_gives_each_sentence(searcher: Searcher) -> None:
-    """Ties the stored postings to sentence_terms, the tokens the rank_bm25 comparison uses."""
+    """Ties the stored postings to the analyzer's terms, the tokens the rank_bm25 comparison uses."""
     analyzer = searcher.analyzer
     report = load_corpus(CORPUS).reports[0]
-    terms = sentence_terms(report.sentences[0], analyzer)
+    terms = analyzer.terms(report.sentences[0].text)
     assert None not in searcher._stored.postings.term_ids(terms)
     assert searcher._stored.postings.doc_len[0] == len(terms)
 
@@ -132,7 +131,7 @@ def test_an_index_from_another_analysis_is_refused(corpus_index: Path) -> None:
 def test_scores_equal_rank_bm25_over_the_five_reports(searcher: Searcher) -> None:
     """The engine against BM25Okapi.get_scores on the very tokens the index was built from."""
     documents = [
-        sentence_terms(sentence, searcher.analyzer)
+        searcher.analyzer.terms(sentence.text)
         for report in load_corpus(CORPUS).reports
         for sentence in report.sentences
     ]
