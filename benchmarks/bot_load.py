@@ -10,6 +10,7 @@ expired once more answers than the store holds came after it, while the last ans
 
     .venv/bin/python benchmarks/bot_load.py                    # 50 users, 2,000 questions
     .venv/bin/python benchmarks/bot_load.py --fault-rate 0.2   # a fifth of Bot API calls failing
+    .venv/bin/python benchmarks/bot_load.py --users 2 --questions 400 --pause 0.1  # the bot's own time
 
 Not a unit test: it prints figures. Linux only (memory is read from /proc).
 """
@@ -146,6 +147,7 @@ async def drive(
             done += 1
             if done == args.questions // 10:
                 warm.set()
+            await asyncio.sleep(args.pause)
 
     async def sample_memory() -> None:
         await warm.wait()
@@ -220,6 +222,10 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--fault-rate", type=float, default=0.0,
                         help="share of Bot API calls that fail (429, 500, 502, slow, cut)")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds a user reads an answer before asking again; with few users "
+                        "asking slower than Telegram's 30 messages a second, the in-bot latency "
+                        "is the bot's own work, not the send limiter's spacing")
     parser.add_argument("--store-size", type=int, default=1000, help="REPORTS_BOT_ANSWER_STORE_SIZE")
     parser.add_argument("--answer-timeout", type=float, default=60.0,
                         help="seconds a user waits for an answer before counting it lost")
