@@ -25,7 +25,7 @@ import numpy as np
 import opencc
 
 from index.models import DAMAGED
-from index.segmenting import Piece, search_pieces
+from index.segmenting import Lexicon, Piece, search_pieces
 
 ANALYZER_VERSION = 2
 """Bump when the analysis changes in a way that changes the terms of an existing index."""
@@ -74,6 +74,12 @@ def _segmenter() -> jieba.Tokenizer:
     return tokenizer
 
 
+@cache
+def _lexicon() -> Lexicon:
+    """``_segmenter``'s dictionary as ``search_pieces`` walks it, made once per process."""
+    return Lexicon(_segmenter())
+
+
 class Token(NamedTuple):
     """A search term and where it stands in the folded text it came from."""
 
@@ -91,14 +97,9 @@ class Analyzer:
         self._lock = threading.Lock()
         self._is_term = _TermVerdicts(self.stopwords)
 
-    @property
-    def _jieba(self) -> jieba.Tokenizer:
-        return _segmenter()
-
     def warm_up(self) -> None:
         """Load jieba's dictionary now rather than on the first question."""
-        with self._lock:
-            self._jieba.lcut("疫情防控")
+        self.folded_words("疫情防控")
 
     @cached_property
     def settings(self) -> dict[str, object]:
@@ -159,7 +160,7 @@ class Analyzer:
         punctuation, damage marks or stop words: what its terms are made of."""
         folded = self.fold(text)
         with self._lock:
-            pieces = search_pieces(self._jieba, folded)
+            pieces = search_pieces(_lexicon(), folded)
         is_term = self._is_term
         return folded, [piece for piece in pieces if is_term[piece[0]]]
 

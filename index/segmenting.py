@@ -24,13 +24,28 @@ _SKIP = jieba.re_skip_default
 """Around those runs, whitespace is kept whole and any other character stands alone."""
 
 
-def search_pieces(tokenizer: jieba.Tokenizer, text: str) -> list[Piece]:
+class Lexicon:
+    """A jieba tokenizer's dictionary as the segmenting here walks it. Make it after the last
+    ``add_word``: it copies the dictionary's log probabilities."""
+
+    def __init__(self, tokenizer: jieba.Tokenizer) -> None:
+        self.freq: dict[str, int] = tokenizer.FREQ
+        """Every word with its count, and every prefix of a word that is no word itself with 0."""
+        self.log_total = log(tokenizer.total)
+        self.word_logs = {
+            word: log(count) - self.log_total if count else 0.0 for word, count in self.freq.items()
+        }
+        """The same keys: a word's log probability as jieba computes it (never 0.0, which marks
+        a prefix), so the walk need not take a logarithm per candidate word."""
+
+
+def search_pieces(lexicon: Lexicon, text: str) -> list[Piece]:
     """``list(tokenizer.tokenize(text, mode="search"))``: each word, preceded by the dictionary
     words of two and three characters inside it."""
-    freq = tokenizer.FREQ
+    freq = lexicon.freq
     pieces: list[Piece] = []
     start = 0
-    for word in cut(tokenizer, text):
+    for word in cut(lexicon, text):
         width = len(word)
         if width > 2:
             pieces += [
@@ -49,14 +64,14 @@ def search_pieces(tokenizer: jieba.Tokenizer, text: str) -> list[Piece]:
     return pieces
 
 
-def cut(tokenizer: jieba.Tokenizer, text: str) -> list[str]:
+def cut(lexicon: Lexicon, text: str) -> list[str]:
     """``tokenizer.lcut(text)``: jieba's words, with the HMM for words not in the dictionary."""
     words: list[str] = []
     for block in _HAN.split(text):
         if not block:
             continue
         if _HAN.match(block):
-            _cut_block(tokenizer, block, words)
+            _cut_block(lexicon, block, words)
         else:
             for part in _SKIP.split(block):
                 if _SKIP.match(part):
@@ -66,29 +81,29 @@ def cut(tokenizer: jieba.Tokenizer, text: str) -> list[str]:
     return words
 
 
-def _cut_block(tokenizer: jieba.Tokenizer, block: str, words: list[str]) -> None:
+def _cut_block(lexicon: Lexicon, block: str, words: list[str]) -> None:
     """Append the most probable split of ``block`` into dictionary words (jieba's ``__cut_DAG``)."""
-    freq = tokenizer.FREQ
-    log_total = log(tokenizer.total)
+    word_logs = lexicon.word_logs
+    log_total = lexicon.log_total
     n = len(block)
     score = [0.0] * (n + 1)  # log probability of the best split of block[k:]
     last = list(range(n))  # where the first word of that split ends (inclusive)
     for k in range(n - 1, -1, -1):
         best = None
         i = k
-        count = freq.get(block[k])
+        word_log = word_logs.get(block[k])
         # The dictionary holds every prefix of its words (a prefix that is no word counts 0), so
         # the words starting at k are found by growing the fragment while it is still a prefix.
-        while count is not None:
-            if count:
-                here = log(count) - log_total + score[i + 1]
+        while word_log is not None:
+            if word_log:
+                here = word_log + score[i + 1]
                 if best is None or here >= best:  # a tie goes to the longer word, as in jieba
                     best = here
                     last[k] = i
             i += 1
             if i == n:
                 break
-            count = freq.get(block[k : i + 1])
+            word_log = word_logs.get(block[k : i + 1])
         # No word starts at k: the character stands alone and counts once (log 1 = 0).
         score[k] = score[k + 1] - log_total if best is None else best
     run = 0  # start of the characters that the best path leaves on their own
@@ -97,20 +112,20 @@ def _cut_block(tokenizer: jieba.Tokenizer, block: str, words: list[str]) -> None
         end = last[k] + 1
         if end - k > 1:
             if run < k:
-                _add_singles(tokenizer, block[run:k], words)
+                _add_singles(lexicon, block[run:k], words)
             words.append(block[k:end])
             run = end
         k = end
     if run < n:
-        _add_singles(tokenizer, block[run:], words)
+        _add_singles(lexicon, block[run:], words)
 
 
-def _add_singles(tokenizer: jieba.Tokenizer, run: str, words: list[str]) -> None:
+def _add_singles(lexicon: Lexicon, run: str, words: list[str]) -> None:
     """A run of lone characters: jieba's HMM finds the words in it, unless the run is itself a
     dictionary word (then it stays split, as jieba leaves it)."""
     if len(run) == 1:
         words.append(run)
-    elif not tokenizer.FREQ.get(run):
+    elif not lexicon.freq.get(run):
         hmm_cut(run, words)
     else:
         words.extend(run)

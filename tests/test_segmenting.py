@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from jieba import finalseg
 
-from index.analysis import Analyzer, _segmenter
+from index.analysis import Analyzer, _lexicon, _segmenter
 from index.corpus import load_corpus
 from index.segmenting import cut, hmm_cut, search_pieces
 
@@ -32,14 +32,14 @@ def texts() -> list[str]:
 def test_cut_is_jiebas(texts: list[str]) -> None:
     tokenizer = _segmenter()
     for text in texts:
-        assert cut(tokenizer, text) == tokenizer.lcut(text), text
+        assert cut(_lexicon(), text) == tokenizer.lcut(text), text
 
 
 def test_search_pieces_are_jiebas(texts: list[str]) -> None:
     tokenizer = _segmenter()
     for text in texts:
         expected = list(tokenizer.tokenize(text, mode="search"))
-        assert search_pieces(tokenizer, text) == expected, text
+        assert search_pieces(_lexicon(), text) == expected, text
 
 
 def test_hmm_is_jiebas() -> None:
