@@ -36,6 +36,7 @@ MAX_TERM_LENGTH = 32
 _CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 """The code points whose single characters and pairs are terms: CJK ideographs."""
 _WORDLIKE = re.compile("[{}0-9a-z]".format("".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES)))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _KNOWN_WORDS = 200_000
 """How many words' verdicts ``_TermVerdicts`` keeps (a few tens of MB at most)."""
 
@@ -116,8 +117,9 @@ class Analyzer:
         }
 
     def fold(self, text: str) -> str:
-        """NFKC, lower case, Simplified. Keeps the length of CJK text so spans map back to the original."""
-        folded = unicodedata.normalize("NFKC", text).lower()
+        """NFKC, lower case, Simplified. Keeps the length of CJK text so spans map back to the original.
+        A lone surrogate (no character; a question may carry one) stands as a damaged character."""
+        folded = unicodedata.normalize("NFKC", _SURROGATE.sub(DAMAGED, text)).lower()
         return self._converter.convert(folded)
 
     def characters(self, folded: str, words: Sequence[Piece], singles: bool = True) -> list[str]:
