@@ -43,11 +43,20 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 
 def walk_corpus(corpus_dir: Path) -> Iterator[tuple[str, bytes | None, str | None, str]]:
     """Each report file in order: its name, its bytes and their sha256, or, for a file skipped,
-    no bytes and the warning that says why: it could not be opened (no hash either), or it
-    repeats the text of an earlier file."""
+    no bytes and the warning that says why: its name is no text or it could not be opened (no
+    hash either), or it repeats the text of an earlier file."""
     first_of: dict[str, str] = {}
     for path in discover(corpus_dir):
         name = relative_name(path, corpus_dir)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are no UTF-8, kept by the OS as lone surrogates
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            yield shown, None, None, (
+                f"{shown}: skipped, its name is not valid UTF-8 (its bad bytes are shown as "
+                "\ufffd); rename it"
+            )
+            continue
         try:
             data = path.read_bytes()
         except OSError as error:

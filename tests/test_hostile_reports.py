@@ -133,6 +133,18 @@ def test_a_duplicated_report_is_named_and_indexed_once(tmp_path: Path) -> None:
     assert len(_naming(summary.warnings, f"copy of {first.name}")) == 1
 
 
+def test_a_file_whose_name_is_not_utf8_is_named_and_skipped(tmp_path: Path) -> None:
+    copy_corpus(tmp_path / "corpus", files=1)
+    good = sorted((tmp_path / "corpus").iterdir())[0]
+    (tmp_path / "corpus" / "other.txt").write_bytes(good.read_bytes() + "另一句话。\n".encode())
+    os.rename(tmp_path / "corpus" / "other.txt", os.fsencode(tmp_path / "corpus") + b"/\xffother.txt")
+    summary = build_index(tmp_path / "corpus", tmp_path / "index", workers=1)
+    assert summary.reports == 1
+    [warning] = _naming(summary.warnings, "\ufffdother.txt")
+    assert "not valid UTF-8" in warning
+    assert _naming(load_corpus(tmp_path / "corpus").warnings, "\ufffdother.txt") == [warning]
+
+
 def test_a_symlink_loop_is_named(tmp_path: Path) -> None:
     copy_corpus(tmp_path / "corpus", files=1)
     (tmp_path / "corpus" / "loop-a.txt").symlink_to("loop-b.txt")
