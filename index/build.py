@@ -235,7 +235,7 @@ def _build(
         if key in held:
             parts.append(held[key])
             continue
-        result = analysed.get(key) or cache.load(key)
+        result = analysed[key] if key in analysed else cache.load(key)
         if result is None:  # a damaged entry: analyse the file again
             task = _Task(name, (corpus_dir / name).read_bytes(), overrides.get(name), key)
             result = analysed[key] = _analyse(task, analyzer, cache)
