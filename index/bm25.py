@@ -30,6 +30,8 @@ _NO_TERMS = np.empty(0, dtype="<U1")
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25
+SCORE_ALL_BELOW = 20_000
+"""Below this many postings in all, a query scores every sentence that holds one of its terms."""
 _SLACK = 1e-9
 """Relative margin on pruning: partial sums add terms in another order than the final scores, so
 they may differ in the last bits; a sentence is dropped only when it falls short by more."""
@@ -53,6 +55,9 @@ class Postings:
     tfs: np.ndarray
     idf: np.ndarray
     doc_len: np.ndarray
+    report_df: np.ndarray
+    """How many reports hold each term (each TermBlock merged is one report): the document
+    frequency of the report-level prior, where ``df`` (``np.diff(offsets)``) counts sentences."""
     avgdl: float
 
     @property
@@ -125,8 +130,10 @@ class Postings:
         starts, ends = self.offsets[ids].tolist(), self.offsets[ids + 1].tolist()
         idf, weights = self.idf[ids].tolist(), [w for _, w in weighted_terms]
         most_tf = [int(self.tfs[a:b].max(initial=0)) for a, b in zip(starts, ends)]
-        bounds = _part(idf, weights, most_tf, self._shortest_norm).tolist()
-        if min(bounds) <= 0:  # a term that adds nothing or lowers scores: prune nothing
+        bounds = term_score(idf, weights, most_tf, self._shortest_norm).tolist()
+        if min(bounds) <= 0 or sum(ends) - sum(starts) <= SCORE_ALL_BELOW:
+            # A term that adds nothing or lowers scores: prune nothing. Few postings in all:
+            # scoring every candidate costs less than pruning would.
             return top_k(*self.score(weighted_terms), k)
         rarest = sorted(range(len(ids)), key=lambda i: ends[i] - starts[i])
         floor, rest = -math.inf, sum(bounds)
@@ -138,7 +145,7 @@ class Postings:
                     break
                 docs = self.docs[starts[i] : ends[i]].astype(np.intp)
                 tf = self.tfs[starts[i] : ends[i]]
-                held = _part(idf[i], weights[i], tf, self._norm[docs])
+                held = term_score(idf[i], weights[i], tf, self.length_norm[docs])
                 held += sums[docs]
                 sums[docs] = held
                 walked.append(docs)
@@ -147,12 +154,12 @@ class Postings:
             candidates, partial = _take_candidates(sums, walked, floor * (1 - _SLACK) - rest)
         left = sorted(rarest[len(walked) :], key=lambda i: -bounds[i])
         for probed, i in enumerate(left):
-            norm = self._norm[candidates]
-            headroom = sum(_part(idf[j], weights[j], most_tf[j], norm) for j in left[probed:])
+            norm = self.length_norm[candidates]
+            headroom = sum(term_score(idf[j], weights[j], most_tf[j], norm) for j in left[probed:])
             keep = partial + headroom >= floor * (1 - _SLACK)
             candidates, partial = candidates[keep], partial[keep]
             slot, tf = self._probe(starts[i], ends[i], candidates)
-            partial[slot] += _part(idf[i], weights[i], tf, self._norm[candidates[slot]])
+            partial[slot] += term_score(idf[i], weights[i], tf, self.length_norm[candidates[slot]])
             if len(partial) >= k:
                 floor = max(floor, _kth_largest(partial, k))
         candidates = np.sort(candidates[partial >= floor * (1 - _SLACK)])
@@ -165,13 +172,13 @@ class Postings:
         order as rank_bm25 does, each found in the term's postings by binary search."""
         scores = np.zeros(len(candidates), dtype=np.float64)
         for term_id, weight in weighted_terms:
-            slot, tf = self._find(term_id, candidates)
+            slot, tf = self.find(term_id, candidates)
             if len(slot):
-                norm = self._norm[candidates[slot]]
-                scores[slot] += _part(float(self.idf[term_id]), weight, tf, norm)
+                norm = self.length_norm[candidates[slot]]
+                scores[slot] += term_score(float(self.idf[term_id]), weight, tf, norm)
         return scores
 
-    def _find(self, term_id: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def find(self, term_id: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which candidates (ascending) hold the term, as positions among them, and their term
         frequencies; binary-searches whichever side is shorter."""
         start, end = int(self.offsets[term_id]), int(self.offsets[term_id + 1])
@@ -193,14 +200,14 @@ class Postings:
         return slot, self.tfs[start:end][where[slot]]
 
     @cached_property
-    def _norm(self) -> np.ndarray:
+    def length_norm(self) -> np.ndarray:
         """``k1 * (1 - b + b * len(d) / avgdl)`` of each sentence, once rather than per query."""
         return K1 * (1 - B + B * np.asarray(self.doc_len, dtype=np.float64) / self.avgdl)
 
     @cached_property
     def _shortest_norm(self) -> float:
         """The smallest length norm: no sentence gets more from a term frequency than this one."""
-        return float(self._norm.min())
+        return float(self.length_norm.min())
 
     @cached_property
     def _spare_buffers(self) -> list[np.ndarray]:
@@ -235,7 +242,7 @@ class Postings:
         return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
-def _part(idf: ArrayLike, weight: ArrayLike, tf: ArrayLike, norm: ArrayLike) -> np.ndarray:
+def term_score(idf: ArrayLike, weight: ArrayLike, tf: ArrayLike, norm: ArrayLike) -> np.ndarray:
     """What a term adds to sentences with these term frequencies and length norms, computed as
     rank_bm25 computes it (times the weight, which is exact for a weight of 1): the same parts,
     added in the same order, give the same float. Takes arrays (one entry per sentence, or per term
@@ -414,8 +421,10 @@ class PostingsBuilder:
         doc_len = np.concatenate([block.doc_len for block in blocks]).astype(np.int32)
         block_ids, term_chars, length_counts = merged_vocabulary(blocks)
         df = np.zeros(int(length_counts.sum()), dtype=np.int64)
+        report_df = np.zeros(len(df), dtype=np.int32)
         for ids, block in zip(block_ids, blocks):
             df[ids] += block.df
+            report_df[ids] += 1  # a block's terms are distinct
         offsets = np.zeros(len(df) + 1, dtype=np.int64)
         np.cumsum(df, out=offsets[1:])
 
@@ -440,6 +449,7 @@ class PostingsBuilder:
             tfs=tfs,
             idf=okapi_idf(df, len(doc_len)),
             doc_len=doc_len,
+            report_df=report_df,
             avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
         )
 

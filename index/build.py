@@ -304,7 +304,8 @@ def _assemble(
             builder.add(report.block)
         postings = builder.finish()
     else:
-        postings = updated_postings(previous.postings, kept, added, first)
+        starts = [report.first_sentence for report in previous.reports]
+        postings = updated_postings(previous.postings, starts, kept, added, first)
     return postings, rows, join_tables(tables)
 
 

@@ -15,6 +15,7 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
                                       order, and how many terms there are of each length
         offsets.npy docs.npy tfs.npy  CSR postings: term i holds docs[offsets[i]:offsets[i+1]]
         idf.npy doc_len.npy           rank_bm25's idf per term; terms per sentence
+        report_df.npy                 how many reports hold each term (the report-level prior)
 
 Arrays are ``.npy`` files, loaded with ``allow_pickle=False``; nothing is ever pickled. A build is
 read whole into memory when opened, so a file truncated or overwritten under a running bot cannot
@@ -41,8 +42,10 @@ from index.bm25 import Postings
 from index.models import IndexInfo, ReportMeta, Sentence
 from index.sentence_table import SentenceTable
 
-FORMAT_VERSION = 3
-_ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
+FORMAT_VERSION = 4
+_ARRAYS = (
+    "term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len", "report_df"
+)
 _TABLE_ARRAYS = {"sentence_text": "text", "sentence_bounds": "bounds", "sentence_fields": "fields"}
 DATA_FILES = ("reports.json", *(f"{name}.npy" for name in (*_ARRAYS, *_TABLE_ARRAYS)))
 """Every file of a build besides the manifest, which records their sha256."""
@@ -120,6 +123,7 @@ class StoredIndex:
         p, counts = self.postings, self.manifest["counts"]
         consistent = (
             int(p.length_counts.sum()) == counts["terms"] == len(p.idf) == len(p.offsets) - 1
+            == len(p.report_df)
             and int(np.dot(p.length_counts, np.arange(len(p.length_counts)))) == len(p.term_chars)
             and len(p.docs) == len(p.tfs) == counts["postings"] == int(p.offsets[-1])
             and len(p.doc_len) == counts["sentences"]

@@ -36,9 +36,14 @@ class Added:
 
 
 def updated_postings(
-    old: Postings, kept: Sequence[Kept], added: Sequence[Added], sentence_count: int
+    old: Postings,
+    old_report_starts: Sequence[int],
+    kept: Sequence[Kept],
+    added: Sequence[Added],
+    sentence_count: int,
 ) -> Postings:
-    """The postings of a corpus made of ``kept`` runs of the old one and ``added`` reports."""
+    """The postings of a corpus made of ``kept`` runs of the old one (whole reports; the old
+    reports start at ``old_report_starts``) and ``added`` reports."""
     # Old sentences to their new ids (-1: gone); kept runs keep their order, so postings stay sorted.
     new_id = np.full(old.sentence_count, -1, dtype=np.int32)
     doc_len = np.zeros(sentence_count, dtype=np.int32)
@@ -53,16 +58,23 @@ def updated_postings(
         doc_len[report.new_first : report.new_first + len(report.block.doc_len)] = report.block.doc_len
 
     gone = np.flatnonzero((new_id < 0)[old.docs])
-    kept_df = np.diff(old.offsets) - np.bincount(
-        np.searchsorted(old.offsets, gone, side="right") - 1, minlength=old.term_count
-    )
+    gone_terms = np.searchsorted(old.offsets, gone, side="right") - 1
+    kept_df = np.diff(old.offsets) - np.bincount(gone_terms, minlength=old.term_count)
+    # Each term's reports that leave: distinct (term, old report) pairs among the postings that go.
+    reports = len(old_report_starts)
+    gone_reports = np.searchsorted(old_report_starts, old.docs[gone], side="right") - 1
+    leaving = np.unique(gone_terms * reports + gone_reports) // max(reports, 1)
+    kept_report_df = old.report_df - np.bincount(leaving, minlength=old.term_count)
 
     vocabulary = _Vocabulary(old, [report.block.vocabulary for report in added])
     df = np.zeros(vocabulary.size, dtype=np.int64)
     df[vocabulary.old_position] = kept_df
+    report_df = np.zeros(vocabulary.size, dtype=np.int32)
+    report_df[vocabulary.old_position] = kept_report_df
     block_terms = [vocabulary.positions(i) for i in range(len(added))]
     for terms, report in zip(block_terms, added):
         df[terms] += report.block.df
+        report_df[terms] += 1
     alive = df > 0
     final_id = np.cumsum(alive) - 1
 
@@ -96,6 +108,7 @@ def updated_postings(
         tfs=_splice(old.tfs.astype(tfs_dtype, copy=False), gone, new_at, new_tfs),
         idf=okapi_idf(final_df, sentence_count),
         doc_len=doc_len,
+        report_df=report_df[alive],
         avgdl=float(int(doc_len.sum(dtype=np.int64)) / sentence_count),
     )
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+import index.bm25
 from index.bm25 import Postings, PostingsBuilder, build_postings, term_block, top_k
 
 
@@ -120,6 +121,13 @@ def test_postings_merged_from_blocks_equal_one_build() -> None:
     assert merged.avgdl == whole.avgdl
 
 
+@pytest.fixture
+def pruning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prune even these small corpora: below SCORE_ALL_BELOW postings a query scores everything."""
+    monkeypatch.setattr(index.bm25, "SCORE_ALL_BELOW", 0)
+
+
+@pytest.mark.usefixtures("pruning")
 @pytest.mark.parametrize("seed", [4, 5])
 def test_pruned_top_k_equals_scoring_every_candidate(seed: int) -> None:
     """MaxScore pruning may skip postings, never change the answer (ids, order or scores)."""
@@ -156,6 +164,7 @@ def test_terms_of_any_alphabet_and_length_are_numbered_in_length_then_text_order
         assert docs.tolist() == [i for i, d in enumerate(documents) if term in d]
 
 
+@pytest.mark.usefixtures("pruning")
 def test_pruned_top_k_keeps_ties_in_sentence_order() -> None:
     """Many sentences share a score here; pruning must keep the same ones as full scoring."""
     rng = random.Random(7)
@@ -168,6 +177,7 @@ def test_pruned_top_k_keeps_ties_in_sentence_order() -> None:
             assert postings.best(weighted, k) == top_k(*postings.score(weighted), k)
 
 
+@pytest.mark.usefixtures("pruning")
 def test_queries_running_at_once_get_the_answers_they_get_alone() -> None:
     """Queries reuse scratch buffers; ones running in parallel threads must not share them."""
     documents = random_corpus(8, documents=3000, vocabulary=400)

@@ -7,11 +7,19 @@ import random
 import numpy as np
 import pytest
 
-from index.bm25 import Postings, build_postings, term_block
+from index.bm25 import Postings, PostingsBuilder, term_block
 import index.update
 from index.update import Added, Kept, updated_postings
 
-ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len")
+ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len", "report_df")
+
+
+def build(reports: list[list[list[str]]]) -> Postings:
+    """A full build: one term block per report, as the index merges them."""
+    builder = PostingsBuilder()
+    for report in reports:
+        builder.add(term_block(report))
+    return builder.finish()
 
 
 def random_report(rng: random.Random, words: list[str]) -> list[list[str]]:
@@ -22,7 +30,7 @@ def random_report(rng: random.Random, words: list[str]) -> list[list[str]]:
 def update(old_reports: list[list[list[str]]], new_reports: list[list[list[str]]]) -> Postings:
     """Update the old corpus's postings to the new corpus: reports equal (by identity) to an old
     one are kept, the others added."""
-    old = build_postings([s for r in old_reports for s in r])
+    old = build(old_reports)
     old_first, first = {}, 0
     for report in old_reports:
         old_first[id(report)], first = first, first + len(report)
@@ -33,7 +41,7 @@ def update(old_reports: list[list[list[str]]], new_reports: list[list[list[str]]
         else:
             added.append(Added(term_block(report), first))
         first += len(report)
-    return updated_postings(old, kept, added, first)
+    return updated_postings(old, list(old_first.values()), kept, added, first)
 
 
 def assert_equal(a: Postings, b: Postings) -> None:
@@ -55,8 +63,7 @@ def test_removing_changing_and_adding_reports_equals_a_full_build(seed: int) -> 
         new_reports.insert(rng.randint(0, len(new_reports)), random_report(rng, new_words))
     if not sum(map(len, new_reports)):
         new_reports.append([["甲"]])
-    expected = build_postings([s for r in new_reports for s in r])
-    assert_equal(update(old_reports, new_reports), expected)
+    assert_equal(update(old_reports, new_reports), build(new_reports))
 
 
 def test_a_term_frequency_over_255_widens_the_frequencies() -> None:
@@ -64,12 +71,12 @@ def test_a_term_frequency_over_255_widens_the_frequencies() -> None:
     new_reports = [old_reports[0], [["a"] * 300]]
     updated = update(old_reports, new_reports)
     assert updated.tfs.dtype == np.uint16
-    assert_equal(updated, build_postings([s for r in new_reports for s in r]))
+    assert_equal(updated, build(new_reports))
 
 
 def test_nothing_changed_gives_the_same_postings() -> None:
     reports = [[["a", "b"], ["b", "c"]], [["c", "dd"]]]
-    assert_equal(update(reports, list(reports)), build_postings([s for r in reports for s in r]))
+    assert_equal(update(reports, list(reports)), build(reports))
 
 
 @pytest.mark.parametrize("sliced_edits_max", [0, 10**9])
