@@ -116,6 +116,10 @@ class Analyzer:
             "data_sha256": digest.hexdigest()[:16],
         }
 
+    def is_known_word(self, word: str) -> bool:
+        """Whether ``word`` is in jieba's dictionary or the domain dictionary."""
+        return bool(_lexicon().freq.get(word))
+
     def fold(self, text: str) -> str:
         """NFKC, lower case, Simplified. Keeps the length of CJK text so spans map back to the original.
         A lone surrogate (no character; a question may carry one) stands as a damaged character."""
@@ -165,6 +169,17 @@ class Analyzer:
             pieces = search_pieces(_lexicon(), folded)
         is_term = self._is_term
         return folded, [piece for piece in pieces if is_term[piece[0]]]
+
+
+def is_cjk(char: str) -> bool:
+    """Whether a character is a CJK ideograph, whose single characters and pairs are terms."""
+    point = ord(char)
+    return any(first <= point <= last for first, last in _CJK_RANGES)
+
+
+def cjk_pairs(word: str) -> list[str]:
+    """The pairs of neighbouring CJK characters in ``word``, as they are indexed."""
+    return [word[i : i + 2] for i in range(len(word) - 1) if is_cjk(word[i]) and is_cjk(word[i + 1])]
 
 
 def code_points(text: str) -> np.ndarray:

@@ -69,6 +69,9 @@ class Hit:
 
     rank: int
     score: float
+    """The ranking's score (``index.ranking``): BM25 with the report's evidence."""
+    bm25: float
+    """The sentence's own BM25 score, exactly rank_bm25's."""
     report: ReportMeta
     sentence: Sentence
     highlights: tuple[tuple[int, int], ...]
@@ -76,6 +79,10 @@ class Hit:
     context_before: str
     context_after: str
     """Neighbouring sentences of the same paragraph, for context."""
+    partial: bool = False
+    """The sentence, its context and its report's title leave out a word of the question (a date,
+    a name, 加强针) or write no number or date where the question asks for one: it is the
+    nearest sentence, not an answer."""
 
     @property
     def context(self) -> str:
@@ -89,6 +96,13 @@ class SearchResult:
     query: str
     hits: tuple[Hit, ...]
     missing: tuple[str, ...]
+    """The question's words that no report holds, as the user wrote them, in question order."""
+
+    @property
+    def confident(self) -> bool:
+        """Whether the best sentence answers the question: every word of the question is in
+        some report, and the best sentence is not ``partial``."""
+        return bool(self.hits) and not self.hits[0].partial and not self.missing
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,8 @@ def result_to_dict(result: SearchResult) -> dict[str, object]:
             {
                 "rank": hit.rank,
                 "score": hit.score,
+                "bm25": hit.bm25,
+                "partial": hit.partial,
                 "file": hit.report.file,
                 "title": hit.report.title,
                 "date": hit.report.date,
@@ -130,4 +146,5 @@ def result_to_dict(result: SearchResult) -> dict[str, object]:
             for hit in result.hits
         ],
         "missing": list(result.missing),
+        "confident": result.confident,
     }

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from index.analysis import Analyzer
+import numpy as np
+
+from index.analysis import Analyzer, cjk_pairs, is_cjk
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
-from index.query import QueryPlan, numeral_variants, plan_query, synonyms_of
+from index.query import Concept, QueryPlan, numeral_variants, plan_query, synonyms_of
+from index.ranking import REPORT_AWARE, Ranked, Ranker, RankingWeights, ReportLayout, leaves_out
+from index.sentence_table import SentenceTable
 from index.storage import StoredIndex, open_live
 
 DUPLICATE_OVERLAP = 0.8
@@ -19,7 +24,9 @@ _PASSAGE_WINDOW = 40
 class Searcher:
     """Searches one loaded index build. Cheap to query many times; holds no per-question state."""
 
-    def __init__(self, stored: StoredIndex, analyzer: Analyzer) -> None:
+    def __init__(
+        self, stored: StoredIndex, analyzer: Analyzer, ranking: RankingWeights = REPORT_AWARE
+    ) -> None:
         self._stored = stored
         self._analyzer = analyzer
         self.info: IndexInfo = stored.info
@@ -27,12 +34,25 @@ class Searcher:
             ReportSummary(r.meta, r.sentence_count) for r in stored.reports
         )
         self._first_sentence = {r.meta.file: r.first_sentence for r in stored.reports}
+        self._ranker = Ranker(
+            stored.postings,
+            ReportLayout.of([r.first_sentence for r in stored.reports], stored.postings),
+            lru_cache(maxsize=4096)(self._title_terms),
+            stored.table.text_of,
+            ranking,
+        )
+        self._folded_heading = lru_cache(maxsize=4096)(analyzer.fold)
 
     @classmethod
-    def open(cls, index_path: Path, analyzer: Analyzer | None = None) -> Searcher:
+    def open(
+        cls,
+        index_path: Path,
+        analyzer: Analyzer | None = None,
+        ranking: RankingWeights = REPORT_AWARE,
+    ) -> Searcher:
         """Open the live build at ``index_path``; IndexUnavailable says why it can't be served."""
         analyzer = analyzer or Analyzer()
-        return cls(open_live(index_path, analyzer.settings), analyzer)
+        return cls(open_live(index_path, analyzer.settings), analyzer, ranking)
 
     @property
     def analyzer(self) -> Analyzer:
@@ -45,20 +65,21 @@ class Searcher:
     def search(self, query: str, top_k: int = 5) -> SearchResult:
         """The best ``top_k`` sentences for ``query``; none when no word of it means anything here."""
         plan = plan_query(query, self._analyzer)
-        missing = self._missing_words(plan)
-        if top_k < 1 or len(missing) == len(_top_level(plan.words)):
-            return SearchResult(query=query, hits=(), missing=tuple(missing))
-        postings = self._stored.postings
-        term_ids = postings.term_ids(term for term, _ in plan.terms)
-        weighted = [(tid, w) for tid, (_, w) in zip(term_ids, plan.terms) if tid is not None]
+        content = _content_words(plan)
+        missing = [c for c in content if self._reportable(c.word) and not self._found(c.word)]
+        shown_missing = tuple(_as_written(query, self._analyzer, c) for c in missing)
+        if top_k < 1 or len(missing) == len(content):
+            return SearchResult(query=query, hits=(), missing=shown_missing)
+        term_ids = self._stored.postings.term_ids(term for term, _ in plan.terms)
+        terms = [(term, tid, w) for tid, (term, w) in zip(term_ids, plan.terms) if tid is not None]
         # A few more than asked for, so that repeats can be dropped and top_k still remain.
-        ranked = postings.best(weighted, top_k * 4 + 8)
-        ranked = _best_distinct(self._stored, self._analyzer, ranked, top_k)
+        ranked = self._ranker.rank(terms, plan.concepts, plan.answer_type, top_k * 4 + 8)
+        folded = _Folded(self._analyzer, self._stored.table)
+        ranked = _best_distinct(folded, ranked, top_k)
         hits = tuple(
-            self._hit(rank, sentence_id, score, plan)
-            for rank, (sentence_id, score) in enumerate(ranked, start=1)
+            self._hit(rank, found, plan, folded) for rank, found in enumerate(ranked, start=1)
         )
-        return SearchResult(query=query, hits=hits, missing=tuple(missing))
+        return SearchResult(query=query, hits=hits, missing=shown_missing)
 
     def sample_question(self) -> str:
         """Something the index must answer: its first sentence."""
@@ -77,55 +98,93 @@ class Searcher:
     def _sentence_id(self, sentence: Sentence) -> int:
         return self._first_sentence[sentence.file] + sentence.position
 
-    def _missing_words(self, plan: QueryPlan) -> list[str]:
-        """The question's words that no sentence holds, whole words only (广东省, not also 广东).
+    def _reportable(self, word: str) -> bool:
+        """Whether a word may be named as missing: a word of the dictionaries, a number or a
+        Latin word, not one that jieba's HMM made of characters it could not place (基是 in
+        其基是什么), which would read as nonsense; its characters are searched all the same."""
+        return self._analyzer.is_known_word(word) or not any(map(is_cjk, word))
 
-        A word counts as held when all its terms are (so a name jieba never met is found through
-        its characters), or when one of its synonyms or numeral rewrites (十四家 -> 14家) is."""
-        return [
-            word
-            for word in _top_level(plan.words)
-            if not any(
-                self._holds(form)
-                for form in [word, *numeral_variants(word), *synonyms_of(word)]
-            )
-        ]
+    def _found(self, word: str) -> bool:
+        """Whether some sentence holds the word (广东省, not just 广东), one of its synonyms or
+        numeral rewrites (十四家 -> 14家), or the pairs of its characters: a name that jieba cuts
+        one way in the question and another in the reports (张定宇) is still found."""
+        postings = self._stored.postings
+        for form in [word, *numeral_variants(word), *synonyms_of(word)]:
+            whole = postings.term_ids([form])[0] is not None
+            pairs = cjk_pairs(form)
+            if whole or (pairs and None not in postings.term_ids(pairs)):
+                return True
+        return False
 
-    def _holds(self, text: str) -> bool:
-        terms = self._analyzer.terms(text)
-        return bool(terms) and None not in self._stored.postings.term_ids(terms)
+    def _title_terms(self, report: int) -> frozenset[str]:
+        title = self._stored.reports[report].meta.title
+        return frozenset(self._analyzer.terms(title)) if title else frozenset()
 
-    def _hit(self, rank: int, sentence_id: int, score: float, plan: QueryPlan) -> Hit:
+    def _hit(self, rank: int, found: Ranked, plan: QueryPlan, folded: _Folded) -> Hit:
         stored = self._stored
+        sentence_id = found.sentence
         report = stored.report_of(sentence_id)
         first = report.first_sentence
         last = first + report.sentence_count - 1
-        around = stored.sentences(max(first, sentence_id - 1), min(last, sentence_id + 1))
-        sentence = next(s for s in around if s.position == sentence_id - first)
-        before = [s for s in around if s.position < sentence.position and s.paragraph == sentence.paragraph]
-        after = [s for s in around if s.position > sentence.position and s.paragraph == sentence.paragraph]
+        around = [stored.table.sentence(i, report.meta.file, i - first, report.sections)
+                  for i in range(max(first, sentence_id - 1), min(last, sentence_id + 1) + 1)]
+        sentence = around[sentence_id - max(first, sentence_id - 1)]
+        context = [(first + s.position, s) for s in around if s.paragraph == sentence.paragraph]
+        passage = " ".join(
+            [self._folded_heading(h) for h in (report.meta.title, sentence.section) if h]
+            + [folded[i] for i, _ in context]
+        )
         return Hit(
             rank=rank,
-            score=score,
+            score=found.score,
+            bm25=found.bm25,
             report=report.meta,
             sentence=sentence,
-            highlights=highlight_spans(sentence.text, plan, self._analyzer),
-            context_before="".join(s.text for s in before),
-            context_after="".join(s.text for s in after),
+            highlights=highlight_spans(sentence.text, plan, self._analyzer, folded[sentence_id]),
+            context_before="".join(s.text for i, s in context if i < sentence_id),
+            context_after="".join(s.text for i, s in context if i > sentence_id),
+            partial=leaves_out(plan.concepts, plan.answer_type, passage, sentence.text),
         )
 
 
-def _best_distinct(
-    stored: StoredIndex, analyzer: Analyzer, ranked: list[tuple[int, float]], k: int
-) -> list[tuple[int, float]]:
+class _Folded(dict[int, str]):
+    """Sentences' folded text by id, each folded once while one question is answered."""
+
+    def __init__(self, analyzer: Analyzer, table: SentenceTable) -> None:
+        super().__init__()
+        self._analyzer = analyzer
+        self._table = table
+
+    def __missing__(self, sentence_id: int) -> str:
+        text = self[sentence_id] = self._analyzer.fold(self._table.text_of(sentence_id))
+        return text
+
+
+def _content_words(plan: QueryPlan) -> list[Concept]:
+    """The question's words that can be missing: those that stand in no longer word, and of
+    those the ones of two or more characters (a lone character is mostly a function word: 到, 做,
+    给), unless the question has no other."""
+    longer = [c for c in plan.concepts if len(c.word) > 1]
+    return longer or list(plan.concepts)
+
+
+def _as_written(question: str, analyzer: Analyzer, concept: Concept) -> str:
+    """A word of the question as the user wrote it, in their script and case (folded where
+    folding changed the question's length, so that positions no longer match)."""
+    if len(analyzer.fold(question)) != len(question):
+        return concept.word
+    return question[concept.start : concept.end]
+
+
+def _best_distinct(folded: _Folded, ranked: list[Ranked], k: int) -> list[Ranked]:
     """Walk the ranking and skip any sentence that repeats one already kept."""
-    kept: list[tuple[int, float]] = []
+    kept: list[Ranked] = []
     kept_pairs: list[set[str]] = []
-    for sentence_id, score in ranked:
-        pairs = _char_pairs(analyzer.fold(stored.sentence(sentence_id).text))
+    for found in ranked:
+        pairs = _char_pairs(folded[found.sentence])
         if any(_is_repeat(pairs, other) for other in kept_pairs):
             continue
-        kept.append((sentence_id, score))
+        kept.append(found)
         kept_pairs.append(pairs)
         if len(kept) == k:
             break
@@ -133,7 +192,8 @@ def _best_distinct(
 
 
 def _char_pairs(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1) if not text[i : i + 2].isspace()}
+    pairs = set(map(str.__add__, text, text[1:]))
+    return {pair for pair in pairs if not pair.isspace()} if " " in text else pairs
 
 
 def _is_repeat(pairs: set[str], other: set[str]) -> bool:
@@ -141,14 +201,12 @@ def _is_repeat(pairs: set[str], other: set[str]) -> bool:
     return shorter > 0 and len(pairs & other) / shorter >= DUPLICATE_OVERLAP
 
 
-def _top_level(words: list[str] | tuple[str, ...]) -> list[str]:
-    """Drop words that stand inside a longer word of the same list."""
-    return [w for w in words if not any(w != other and w in other for other in words)]
-
-
-def highlight_spans(text: str, plan: QueryPlan, analyzer: Analyzer) -> tuple[tuple[int, int], ...]:
-    """Where the question's words (and their expansions) occur in ``text``, merged and sorted."""
-    folded = analyzer.fold(text)
+def highlight_spans(
+    text: str, plan: QueryPlan, analyzer: Analyzer, folded: str | None = None
+) -> tuple[tuple[int, int], ...]:
+    """Where the question's words (and their expansions) occur in ``text`` (``folded``: the text
+    folded, when the caller has it), merged and sorted."""
+    folded = analyzer.fold(text) if folded is None else folded
     if len(folded) != len(text):
         folded = "".join(analyzer.fold(char)[:1] or " " for char in text)
     needles = [w for w in plan.words if len(w) > 1] or list(plan.words)

@@ -26,9 +26,13 @@ class SentenceTable:
     def __len__(self) -> int:
         return len(self.fields)
 
+    def text_of(self, i: int) -> str:
+        """Sentence i's text."""
+        return self.text[self.bounds[i] : self.bounds[i + 1]].tobytes().decode("utf-8")
+
     def sentence(self, i: int, file: str, position: int, sections: Sequence[str]) -> Sentence:
         start, end, paragraph, section = self.fields[i].tolist()
-        text = self.text[self.bounds[i] : self.bounds[i + 1]].tobytes().decode("utf-8")
+        text = self.text_of(i)
         return Sentence(
             file, position, start, end, paragraph,
             None if section == NO_SECTION else sections[section], text,

@@ -40,8 +40,10 @@ def test_search_json_for_one_query(corpus_index: Path) -> None:
     assert answer["missing"] == []
     top = answer["results"][0]
     assert set(top) == {
-        "rank", "score", "file", "title", "date", "date_provenance", "section", "text", "context"
+        "rank", "score", "bm25", "partial", "file", "title", "date", "date_provenance", "section",
+        "text", "context",
     }
+    assert answer["confident"] is True and top["partial"] is False
     assert (top["rank"], top["file"], top["date"], top["date_provenance"]) == (
         1, "001_a31383f84a783488.txt", "2020-02-19", "explicit"
     )
@@ -54,7 +56,9 @@ def test_search_json_reads_one_query_per_stdin_line(corpus_index: Path) -> None:
     answers = [json.loads(line) for line in run.stdout.splitlines()]
     assert [a["query"] for a in answers] == ["株洲疫苗接种", "广东省"]
     assert answers[0]["results"][0]["date_provenance"] == "inferred"
-    assert answers[1] == {"query": "广东省", "results": [], "missing": ["广东省"]}
+    assert answers[1] == {
+        "query": "广东省", "results": [], "missing": ["广东省"], "confident": False
+    }
 
 
 def test_search_without_a_query_or_json_is_a_usage_error(corpus_index: Path) -> None:

@@ -37,6 +37,7 @@ def make_hit(
     return Hit(
         rank=rank,
         score=1.0,
+        bm25=1.0,
         report=meta,
         sentence=Sentence(meta.file, rank, 0, len(sentence), 0, None, sentence),
         highlights=highlights,

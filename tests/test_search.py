@@ -69,8 +69,9 @@ def test_words_found_nowhere_are_named_and_alone_give_no_results(searcher: Searc
 
 def test_a_missing_word_beside_found_ones_still_answers(searcher: Searcher) -> None:
     result = searcher.search("廣東省派了多少醫護人員支援湖北")
-    assert result.missing == ("广东省",)
+    assert result.missing == ("廣東省",), "named as the user wrote it"
     assert result.hits
+    assert not result.confident, "the nearest sentence, not an answer"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "请问是什么?", "?!。,", "的了吗"])

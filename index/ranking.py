@@ -1,0 +1,302 @@
+"""Ranking sentences with what a sentence-level index loses: the report each sentence stands in.
+
+BM25 (``index.bm25``, exactly rank_bm25's) scores a sentence on its own words. But a report names
+its subject in its title and first sentences and then writes about it without naming it again, and
+a question's answer is a sentence in the report that is about the question. Measured on public
+reading-comprehension sets (see the README), the answer sentence usually sits at rank 2 in the
+right report under BM25, beneath a short sentence that only names the subject. So the final score
+of a candidate sentence s of report r is
+
+    (bm25(s) + title(s) + PRIOR * report(r)) * coverage(s) * answer_type(s)
+
+- title(s): a question term that s lacks but r's title holds counts as if s held it once, at the
+  average sentence length: the title names what every sentence of the report is about.
+- report(r): BM25 over reports, a prior for the report as a whole: term frequency is how many of
+  r's sentences hold the term, length is r's length in terms, idf is Lucene's (never negative)
+  over how many reports hold the term.
+- coverage(s): the share of the question's words (weighted by idf) that s or r's title holds; a
+  word held only in part (a sub-word, a character pair) counts PART. BM25 adds up what matches,
+  so a sentence repeating the subject's name can outscore one holding the rest of the question.
+- answer_type(s): when the question asks for a year, a date or a number and s writes none, it
+  counts less: it cannot be the answer.
+
+Candidates are the best sentences by BM25 and every sentence of the reports whose prior is highest
+(a sentence that does not repeat the subject has a low BM25 but may be the answer).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.analysis import cjk_pairs
+from index.bm25 import K1, Postings, term_score
+from index.query import AnswerType, Concept
+
+_WRITES = {
+    "year": re.compile(r"[0-9０-９]{2,4}\s*年|[〇零一二三四五六七八九十百千]+年|[0-9０-９]{3,4}|年代|世[纪紀]"),
+    "time": re.compile(
+        r"[0-9０-９]+\s*[年月日号號]|[〇零一二三四五六七八九十]+[年月日]|[0-9０-９]{3,4}|年代|世[纪紀]"
+        r"|[前后後初末中]期|朝|[时時]期|[时時]代"
+    ),
+    "money": re.compile(
+        r"[0-9０-９一二三四五六七八九十百千万萬亿億两兩]\s*(?:[万萬亿億千百])?(?:元|块|塊|美元|港元|欧元|歐元|英镑|英鎊|日元)|[¥￥$]"
+    ),
+    "number": re.compile(
+        r"[0-9０-９]|[一二三四五六七八九十百千万萬两兩]+"
+        r"(?:[个個名人家种種次座所条條位项項年倍成岁歲米亿億万萬千百十]|公里)"
+    ),
+}
+"""What a sentence that can answer each kind of question writes (in either script)."""
+_NUMBER = re.compile(r"[0-9]|[一二三四五六七八九十百千万两]{2,}|[十百千万]")
+
+
+@dataclass(frozen=True)
+class RankingWeights:
+    """How much each signal counts; ``BM25_ONLY`` turns them all off (BM25 alone decides)."""
+
+    title: float = 1.0
+    prior: float = 1.0
+    coverage: bool = True
+    part: float = 0.7
+    answer_type: float = 0.3
+    """How much less a sentence counts when it writes no date or number the question asks for."""
+    year: float = 0.7
+    """The same for a question asking for a year (哪一年) and a sentence writing no year."""
+    prior_k1: float = 2.0
+    prior_b: float = 0.75
+    whole_reports: int = 2
+    """How many of the best reports (by prior) have all their sentences ranked."""
+    first_stage: int = 32
+    """How many sentences BM25 proposes."""
+
+    @property
+    def report_aware(self) -> bool:
+        return bool(self.title or self.prior or self.coverage or self.answer_type)
+
+
+BM25_ONLY = RankingWeights(
+    title=0.0, prior=0.0, coverage=False, answer_type=0.0, year=0.0, whole_reports=0
+)
+REPORT_AWARE = RankingWeights()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked sentence: its final score and its BM25 score."""
+
+    sentence: int
+    score: float
+    bm25: float
+
+
+@dataclass(frozen=True)
+class ReportLayout:
+    """Where each report's sentences are (``starts``, ascending) and how long it is in terms."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, starts: Sequence[int], postings: Postings) -> ReportLayout:
+        starts_array = np.asarray(starts, dtype=np.int64)
+        ends = np.append(starts_array[1:], postings.sentence_count)
+        lengths = np.add.reduceat(postings.doc_len.astype(np.int64), starts_array) if len(
+            starts_array) else np.empty(0, dtype=np.int64)
+        return cls(starts_array, ends, lengths.astype(np.float64))
+
+    def report_of(self, sentences: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, sentences, side="right") - 1
+
+
+class Ranker:
+    """Ranks candidate sentences of one build. ``title_terms(report)`` gives the terms of a
+    report's title (the caller caches them); ``text_of(sentence)`` a sentence's text."""
+
+    def __init__(
+        self,
+        postings: Postings,
+        layout: ReportLayout,
+        title_terms: Callable[[int], frozenset[str]],
+        text_of: Callable[[int], str],
+        weights: RankingWeights,
+    ) -> None:
+        self._postings = postings
+        self._layout = layout
+        self._title_terms = title_terms
+        self._text_of = text_of
+        self.weights = weights
+        self._mean_report_length = float(layout.lengths.mean()) if len(layout.lengths) else 1.0
+
+    def rank(
+        self,
+        terms: Sequence[tuple[str, int, float]],
+        concepts: Sequence[Concept],
+        answer_type: AnswerType | None,
+        k: int,
+    ) -> list[Ranked]:
+        """The k best sentences for ``terms`` (text, term id, weight), best first; equal scores in
+        sentence order."""
+        postings, weights = self._postings, self.weights
+        weighted = [(term_id, weight) for _, term_id, weight in terms]
+        if not weights.report_aware:
+            return [Ranked(s, score, score) for s, score in postings.best(weighted, k)]
+        first = postings.best(weighted, max(k, weights.first_stage))
+        if not first:
+            return []
+        reports = np.unique(self._layout.report_of(np.asarray([s for s, _ in first])))
+        prior = self._report_scores(weighted, reports)
+        whole = reports[np.argsort(-prior, kind="stable")[: weights.whole_reports]]
+        candidates = np.union1d(
+            [s for s, _ in first],
+            np.concatenate([np.arange(self._layout.starts[r], self._layout.ends[r]) for r in whole]
+                           + [np.empty(0, dtype=np.int64)]),
+        ).astype(np.int64)
+        held, parts = self._parts(weighted, candidates)
+        bm25 = np.zeros(len(candidates))
+        for row in parts:  # in query order, as rank_bm25 adds them
+            bm25 += row
+        of = self._layout.report_of(candidates)
+        in_title = self._in_title(terms, of)
+        holds_some = (held | in_title).any(axis=0)  # a sentence of a good report that is off topic: out
+        score = np.where(holds_some, bm25 + self._title_credit(weighted, parts, in_title), 0.0)
+        score += weights.prior * prior[np.searchsorted(reports, of)] * holds_some
+        if weights.coverage:
+            score *= coverage(concepts, [t for t, _, _ in terms], held | in_title, self._idf(terms),
+                              weights.part)
+        if answer_type and weights.answer_type:
+            return self._best_of_type(answer_type, candidates, score, bm25, k)
+        order = np.lexsort((candidates, -score))[:k]
+        return [Ranked(int(candidates[i]), float(score[i]), float(bm25[i])) for i in order
+                if score[i] > 0]
+
+    def _best_of_type(
+        self,
+        answer_type: AnswerType,
+        candidates: np.ndarray,
+        score: np.ndarray,
+        bm25: np.ndarray,
+        k: int,
+    ) -> list[Ranked]:
+        """The k best once sentences that write no answer of the type asked for count less.
+        Reading a sentence's text costs, so they are read best first, and only until the k-th
+        best adjusted score is known to beat what any unread one could reach."""
+        writes = _WRITES[answer_type]
+        lower = 1 - (self.weights.year if answer_type == "year" else self.weights.answer_type)
+        adjusted: list[tuple[float, int, int]] = []  # (-score, sentence, position), best first
+        for i in np.lexsort((candidates, -score)).tolist():
+            if score[i] <= 0 or (len(adjusted) >= k and adjusted[k - 1][0] < -score[i]):
+                break  # from here on no sentence can reach the k-th best
+            factor = 1.0 if writes.search(self._text_of(int(candidates[i]))) else lower
+            bisect.insort(adjusted, (-score[i] * factor, int(candidates[i]), i))
+        return [Ranked(sentence, -negative, float(bm25[i])) for negative, sentence, i in adjusted[:k]]
+
+    def _parts(
+        self, weighted: Sequence[tuple[int, float]], candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per query term and candidate: whether the candidate holds the term, and what the term
+        adds to its BM25 score."""
+        postings = self._postings
+        held = np.zeros((len(weighted), len(candidates)), dtype=bool)
+        parts = np.zeros((len(weighted), len(candidates)))
+        norm = postings.length_norm[candidates]
+        for row, (term_id, weight) in enumerate(weighted):
+            slot, tf = postings.find(term_id, candidates)
+            held[row, slot] = True
+            parts[row, slot] = term_score(float(postings.idf[term_id]), weight, tf, norm[slot])
+        return held, parts
+
+    def _in_title(self, terms: Sequence[tuple[str, int, float]], of: np.ndarray) -> np.ndarray:
+        """Per query term and candidate: whether the title of the candidate's report holds it."""
+        row_of = {text: row for row, (text, _, _) in enumerate(terms)}
+        in_title = np.zeros((len(terms), len(of)), dtype=bool)
+        for report in np.unique(of).tolist():
+            rows = [row_of[term] for term in self._title_terms(report) & row_of.keys()]
+            if rows:
+                in_title[np.ix_(rows, np.flatnonzero(of == report))] = True
+        return in_title
+
+    def _title_credit(
+        self, weighted: Sequence[tuple[int, float]], parts: np.ndarray, in_title: np.ndarray
+    ) -> np.ndarray:
+        """What the title adds: each term the title holds counts at least as much as one
+        occurrence in a sentence of average length (length norm k1)."""
+        if not self.weights.title:
+            return np.zeros(parts.shape[1])
+        idf = self._postings.idf[[term_id for term_id, _ in weighted]]
+        once = self.weights.title * idf * np.asarray([w for _, w in weighted]) * (K1 + 1) / (1 + K1)
+        return np.maximum(once[:, None] * in_title - parts, 0).sum(axis=0)
+
+    def _report_scores(self, weighted: Sequence[tuple[int, float]], reports: np.ndarray) -> np.ndarray:
+        """The report-level BM25 of ``reports`` (ascending)."""
+        postings, layout, w = self._postings, self._layout, self.weights
+        starts, ends = layout.starts[reports], layout.ends[reports]
+        length_norm = w.prior_k1 * (
+            1 - w.prior_b + w.prior_b * layout.lengths[reports] / self._mean_report_length
+        )
+        total_reports = len(layout.starts)
+        scores = np.zeros(len(reports))
+        for term_id, weight in weighted:
+            docs = postings.docs[postings.offsets[term_id] : postings.offsets[term_id + 1]]
+            tf = (np.searchsorted(docs, ends) - np.searchsorted(docs, starts)).astype(np.float64)
+            held = int(postings.report_df[term_id])
+            idf = math.log(1 + (total_reports - held + 0.5) / (held + 0.5))
+            scores += weight * idf * tf * (w.prior_k1 + 1) / (tf + length_norm)
+        return scores
+
+    def _idf(self, terms: Sequence[tuple[str, int, float]]) -> np.ndarray:
+        return self._postings.idf[[term_id for _, term_id, _ in terms]]
+
+
+def coverage(
+    concepts: Sequence[Concept],
+    terms: Sequence[str],
+    held: np.ndarray,
+    idf: np.ndarray,
+    part_credit: float,
+) -> np.ndarray:
+    """Per candidate (a column of ``held``, one row per term of ``terms``): the idf-weighted share
+    of the concepts it holds, a concept held in part counting ``part_credit``; at least 0.001, so
+    that a sentence holding none still ranks below those that hold some."""
+    row = {term: i for i, term in enumerate(terms)}
+    total = np.zeros(held.shape[1])
+    weight_sum = 0.0
+    for concept in concepts:
+        rows = [row[t] for t in concept.forms[0] + concept.parts if t in row]
+        weight = float(idf[rows].max()) if rows else 0.0
+        if weight <= 0:
+            continue  # found nowhere: named as missing, not counted here
+        whole = np.zeros(held.shape[1], dtype=bool)
+        for form in concept.forms:
+            if all(t in row for t in form):
+                whole |= held[[row[t] for t in form]].all(axis=0)
+        parts = [row[t] for t in concept.parts if t in row]
+        in_part = held[parts].any(axis=0) if parts else np.zeros_like(whole)
+        total += weight * np.where(whole, 1.0, np.where(in_part, part_credit, 0.0))
+        weight_sum += weight
+    if weight_sum == 0:
+        return np.ones(held.shape[1])
+    return np.maximum(total / weight_sum, 0.001)
+
+
+def leaves_out(
+    concepts: Sequence[Concept],
+    answer_type: AnswerType | None,
+    passage: str,
+    sentence: str,
+) -> bool:
+    """Whether a sentence is only the nearest one, not an answer: the question names a number or
+    a date (2月10日, 12320) that its ``passage`` (folded: the report's title, the section heading,
+    the sentence with its neighbours) does not write, or asks for a year, a date, a number or a
+    sum of money and the sentence writes none. (A question's other words are often paraphrased
+    by the answer; a word no report holds at all is named as missing.)"""
+    for concept in concepts:
+        if _NUMBER.search(concept.word) and not any(s in passage for s in concept.spellings):
+            return True
+    return answer_type is not None and not _WRITES[answer_type].search(sentence)
