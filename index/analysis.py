@@ -126,6 +126,14 @@ class Analyzer:
         folded = unicodedata.normalize("NFKC", _SURROGATE.sub(DAMAGED, text)).lower()
         return self._converter.convert(folded)
 
+    def fold_many(self, texts: Sequence[str]) -> list[str]:
+        """``fold`` of each text, in one conversion: folding costs mostly per call, and a question's
+        answer folds a few dozen sentences. Texts are joined at line breaks, which no folding step
+        carries a character across; texts holding one are folded one by one."""
+        if any("\n" in text for text in texts):
+            return [self.fold(text) for text in texts]
+        return self.fold("\n".join(texts)).split("\n") if texts else []
+
     def characters(self, folded: str, words: Sequence[Piece], singles: bool = True) -> list[str]:
         """CJK bigrams, and with ``singles`` single characters, inside or touching ``words``
         (see ``kept_characters``), in text order: each character before the pair it starts."""

@@ -214,13 +214,11 @@ class Ranker:
 
     def _in_title(self, terms: Sequence[tuple[str, int, float]], of: np.ndarray) -> np.ndarray:
         """Per query term and candidate: whether the title of the candidate's report holds it."""
-        row_of = {text: row for row, (text, _, _) in enumerate(terms)}
-        in_title = np.zeros((len(terms), len(of)), dtype=bool)
-        for report in np.unique(of).tolist():
-            rows = [row_of[term] for term in self._title_terms(report) & row_of.keys()]
-            if rows:
-                in_title[np.ix_(rows, np.flatnonzero(of == report))] = True
-        return in_title
+        texts = [text for text, _, _ in terms]
+        reports, which = np.unique(of, return_inverse=True)
+        titles = [self._title_terms(report) for report in reports.tolist()]
+        holds = np.asarray([[text in title for title in titles] for text in texts], dtype=bool)
+        return holds.reshape(len(texts), len(reports))[:, which]
 
     def _title_credit(
         self, weighted: Sequence[tuple[int, float]], parts: np.ndarray, in_title: np.ndarray
@@ -288,15 +286,17 @@ def coverage(
 def leaves_out(
     concepts: Sequence[Concept],
     answer_type: AnswerType | None,
-    passage: str,
+    passage: Callable[[], str],
     sentence: str,
 ) -> bool:
     """Whether a sentence is only the nearest one, not an answer: the question names a number or
-    a date (2月10日, 12320) that its ``passage`` (folded: the report's title, the section heading,
-    the sentence with its neighbours) does not write, or asks for a year, a date, a number or a
-    sum of money and the sentence writes none. (A question's other words are often paraphrased
+    a date (2月10日, 12320) that its ``passage()`` (folded: the report's title, the section
+    heading, the sentence with its neighbours; read only for such a question) does not write,
+    or asks for a year, a date, a number or a sum of money and the sentence writes none. (A question's other words are often paraphrased
     by the answer; a word no report holds at all is named as missing.)"""
-    for concept in concepts:
-        if _NUMBER.search(concept.word) and not any(s in passage for s in concept.spellings):
+    numbers = [concept for concept in concepts if _NUMBER.search(concept.word)]
+    if numbers:
+        text = passage()
+        if any(not any(s in text for s in concept.spellings) for concept in numbers):
             return True
     return answer_type is not None and not _WRITES[answer_type].search(sentence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class Searcher:
         # A few more than asked for, so that repeats can be dropped and top_k still remain.
         ranked = self._ranker.rank(terms, plan.concepts, plan.answer_type, top_k * 4 + 8)
         folded = _Folded(self._analyzer, self._stored.table)
+        folded.fold_all(found.sentence for found in ranked[:top_k])
         ranked = _best_distinct(folded, ranked, top_k)
         hits = tuple(
             self._hit(rank, found, plan, folded) for rank, found in enumerate(ranked, start=1)
@@ -120,20 +122,26 @@ class Searcher:
         title = self._stored.reports[report].meta.title
         return frozenset(self._analyzer.terms(title)) if title else frozenset()
 
+    def _neighbours(self, sentence_id: int) -> range:
+        """The sentence and those beside it in its report: its context, where in its paragraph."""
+        report = self._stored.report_of(sentence_id)
+        first, last = report.first_sentence, report.first_sentence + report.sentence_count - 1
+        return range(max(first, sentence_id - 1), min(last, sentence_id + 1) + 1)
+
     def _hit(self, rank: int, found: Ranked, plan: QueryPlan, folded: _Folded) -> Hit:
         stored = self._stored
         sentence_id = found.sentence
         report = stored.report_of(sentence_id)
-        first = report.first_sentence
-        last = first + report.sentence_count - 1
-        around = [stored.table.sentence(i, report.meta.file, i - first, report.sections)
-                  for i in range(max(first, sentence_id - 1), min(last, sentence_id + 1) + 1)]
-        sentence = around[sentence_id - max(first, sentence_id - 1)]
-        context = [(first + s.position, s) for s in around if s.paragraph == sentence.paragraph]
-        passage = " ".join(
-            [self._folded_heading(h) for h in (report.meta.title, sentence.section) if h]
-            + [folded[i] for i, _ in context]
+        sentence = stored.table.sentence(
+            sentence_id, report.meta.file, sentence_id - report.first_sentence, report.sections
         )
+        context = [i for i in self._neighbours(sentence_id)
+                   if stored.table.paragraph_of(i) == sentence.paragraph]
+
+        def passage() -> str:
+            headings = [self._folded_heading(h) for h in (report.meta.title, sentence.section) if h]
+            return " ".join(headings + [folded[i] for i in context])
+
         return Hit(
             rank=rank,
             score=found.score,
@@ -141,8 +149,8 @@ class Searcher:
             report=report.meta,
             sentence=sentence,
             highlights=highlight_spans(sentence.text, plan, self._analyzer, folded[sentence_id]),
-            context_before="".join(s.text for i, s in context if i < sentence_id),
-            context_after="".join(s.text for i, s in context if i > sentence_id),
+            context_before="".join(stored.table.text_of(i) for i in context if i < sentence_id),
+            context_after="".join(stored.table.text_of(i) for i in context if i > sentence_id),
             partial=leaves_out(plan.concepts, plan.answer_type, passage, sentence.text),
         )
 
@@ -154,6 +162,12 @@ class _Folded(dict[int, str]):
         super().__init__()
         self._analyzer = analyzer
         self._table = table
+
+    def fold_all(self, sentence_ids: Iterable[int]) -> None:
+        """Fold the sentences not folded yet, in one conversion (see ``Analyzer.fold_many``)."""
+        todo = [i for i in dict.fromkeys(sentence_ids) if i not in self]
+        texts = [self._table.text_of(i) for i in todo]
+        self.update(zip(todo, self._analyzer.fold_many(texts)))
 
     def __missing__(self, sentence_id: int) -> str:
         text = self[sentence_id] = self._analyzer.fold(self._table.text_of(sentence_id))

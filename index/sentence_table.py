@@ -30,6 +30,9 @@ class SentenceTable:
         """Sentence i's text."""
         return self.text[self.bounds[i] : self.bounds[i + 1]].tobytes().decode("utf-8")
 
+    def paragraph_of(self, i: int) -> int:
+        return int(self.fields[i, 2])
+
     def sentence(self, i: int, file: str, position: int, sections: Sequence[str]) -> Sentence:
         start, end, paragraph, section = self.fields[i].tolist()
         text = self.text_of(i)

@@ -63,3 +63,10 @@ def test_terms_are_pinned(analyzer: Analyzer, sentence: str, terms: str, query_t
     """``terms`` and ``query_terms`` list the expected terms in order, separated by spaces."""
     assert analyzer.terms(sentence) == terms.split()
     assert analyzer.query_terms(sentence) == query_terms.split()
+
+
+def test_folding_many_texts_at_once_folds_each_as_alone(analyzer: Analyzer) -> None:
+    texts = ["堅決打贏疫情防控阻擊戰！", "ＡＢＣ１２３，Σ", "乾隆", "", "第一行\n第二行", "後來"]
+    assert analyzer.fold_many(texts) == [analyzer.fold(text) for text in texts]
+    assert analyzer.fold_many(texts[:3]) == [analyzer.fold(text) for text in texts[:3]]
+    assert analyzer.fold_many([]) == []
