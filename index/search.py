@@ -67,7 +67,8 @@ class Searcher:
         """The best ``top_k`` sentences for ``query``; none when no word of it means anything here."""
         plan = plan_query(query, self._analyzer)
         content = _content_words(plan)
-        missing = [c for c in content if self._reportable(c.word) and not self._found(c.word)]
+        absent = [c for c in content if not self._found(c.word)]
+        missing = [c for c in absent if self._reportable(c.word)]
         shown_missing = tuple(_as_written(query, self._analyzer, c) for c in missing)
         if top_k < 1 or len(missing) == len(content):
             return SearchResult(query=query, hits=(), missing=shown_missing)
@@ -79,7 +80,8 @@ class Searcher:
         folded.fold_all(found.sentence for found in ranked[:top_k])
         ranked = _best_distinct(folded, ranked, top_k)
         hits = tuple(
-            self._hit(rank, found, plan, folded) for rank, found in enumerate(ranked, start=1)
+            self._hit(rank, found, plan, folded, bool(absent))
+            for rank, found in enumerate(ranked, start=1)
         )
         return SearchResult(query=query, hits=hits, missing=shown_missing)
 
@@ -128,7 +130,11 @@ class Searcher:
         first, last = report.first_sentence, report.first_sentence + report.sentence_count - 1
         return range(max(first, sentence_id - 1), min(last, sentence_id + 1) + 1)
 
-    def _hit(self, rank: int, found: Ranked, plan: QueryPlan, folded: _Folded) -> Hit:
+    def _hit(
+        self, rank: int, found: Ranked, plan: QueryPlan, folded: _Folded, lacking: bool
+    ) -> Hit:
+        """One result; ``lacking``: the question has a word no sentence holds, so no sentence can
+        answer all of it."""
         stored = self._stored
         sentence_id = found.sentence
         report = stored.report_of(sentence_id)
@@ -151,7 +157,7 @@ class Searcher:
             highlights=highlight_spans(sentence.text, plan, self._analyzer, folded[sentence_id]),
             context_before="".join(stored.table.text_of(i) for i in context if i < sentence_id),
             context_after="".join(stored.table.text_of(i) for i in context if i > sentence_id),
-            partial=leaves_out(plan.concepts, plan.answer_type, passage, sentence.text),
+            partial=lacking or leaves_out(plan.concepts, plan.answer_type, passage, sentence.text),
         )
 
 

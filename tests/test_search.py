@@ -148,3 +148,38 @@ def test_a_word_whose_synonym_occurs_is_not_missing(searcher: Searcher) -> None:
     result = searcher.search("株洲单日最多派出多少采样人员")
     assert result.missing == ()
     assert "2441人" in result.hits[0].sentence.text
+
+
+@pytest.mark.parametrize("question", ["张定宇说了什么", "張定宇", "范多智"])
+def test_a_name_cut_otherwise_in_the_question_is_found(searcher: Searcher, question: str) -> None:
+    """jieba cuts these names one way in the question and another in the reports; their
+    characters stand together in the reports all the same."""
+    result = searcher.search(question)
+    assert result.missing == ()
+    name = searcher.analyzer.fold(question)[:3]
+    assert name in searcher.analyzer.fold(result.hits[0].sentence.text)
+
+
+def test_a_year_finds_sentences_of_that_year_first(searcher: Searcher) -> None:
+    result = searcher.search("2021年")
+    assert "2021年" in result.hits[0].sentence.text
+    assert all("清零" not in hit.sentence.text or "2021" in hit.sentence.text for hit in result.hits)
+
+
+def test_only_content_words_are_missing_in_the_users_script_and_order(searcher: Searcher) -> None:
+    result = searcher.search("請問方艙醫院和廣東省的情況如何")
+    assert result.missing == ("方艙醫院", "廣東省")
+
+
+def test_a_question_no_sentence_answers_is_not_confident(searcher: Searcher) -> None:
+    asked_for_money = searcher.search("口罩多少钱一个")
+    assert asked_for_money.hits and not asked_for_money.confident
+    assert asked_for_money.hits[0].partial
+    unknown_thing = searcher.search("加强针在哪里打")  # no report names 加强针
+    assert not unknown_thing.confident
+
+
+def test_a_question_a_sentence_answers_is_confident(searcher: Searcher) -> None:
+    result = searcher.search("王文元老人交了多少钱特殊党费")
+    assert result.confident and not result.hits[0].partial
+    assert "2000元" in result.hits[0].sentence.text
