@@ -157,6 +157,23 @@ def measure_engine(index_path: Path, count: int) -> dict[str, object]:
     }
 
 
+def measure_batch(corpus: Path, index_path: Path, count: int) -> dict[str, object]:
+    """``search --json`` as a script uses it, questions on stdin: the cost of a question after
+    start-up is the difference between ``count`` questions and one, over ``count - 1``."""
+    env = {**os.environ, "REPORTS_BOT_CORPUS_DIR": str(corpus)}
+    command = [sys.executable, "-m", "bot.cli", "search", "--json", "--index", str(index_path)]
+
+    def seconds(questions: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(command, input="\n".join(questions) + "\n", capture_output=True,
+                       text=True, check=True, cwd=ROOT, env=env)
+        return time.perf_counter() - started
+
+    texts = queries(count)
+    one = min(seconds(texts[:1]) for _ in range(3))
+    return {"batch_ms": (seconds(texts) - one) / (count - 1) * 1000}
+
+
 def sentence_tokens(index_path: Path) -> list[list[str]]:
     """Every sentence's terms (as a bag: BM25 ignores order), read back from the built index."""
     from index.storage import StoredIndex, live_build
@@ -250,7 +267,7 @@ def run_child(mode: str, corpus: Path, index_path: Path, count: int) -> dict[str
 def table(rows: list[tuple[str, str, dict[str, object]]]) -> str:
     head = ("| sentences | engine | build s | index MB | load s | start to first answer s "
             "| steady / peak RSS MB | query p50 / p99 ms (tokenizing incl.) "
-            "| query p50 / p99 ms (excl.) | bot answer p50 / p99 ms |")
+            "| query p50 / p99 ms (excl.) | bot answer p50 / p99 ms | search --json ms/question |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for size, engine, r in rows:
         def pq(key: str) -> str:
@@ -265,7 +282,8 @@ def table(rows: list[tuple[str, str, dict[str, object]]]) -> str:
             f"| {size} | {engine} | {num('build_s')} | {num('index_mb', '{:.0f}')} "
             f"| {num('load_s', '{:.3f}')} | {num('first_answer_s', '{:.2f}')} "
             f"| {num('steady_rss_mb', '{:.0f}')} / {num('peak_mb', '{:.0f}')} "
-            f"| {pq('query_incl')} | {pq('query_excl')} | {pq('answer')} |"
+            f"| {pq('query_incl')} | {pq('query_excl')} | {pq('answer')} "
+            f"| {num('batch_ms', '{:.2f}')} |"
         )
     return "\n".join(lines)
 
@@ -299,7 +317,8 @@ def main() -> None:
             built = run_child("build", corpus, index_path, args.queries)
         print(f"{size}: build {json.dumps(built)}", flush=True)
         served = {**run_child("engine", corpus, index_path, args.queries),
-                  **run_child("start", corpus, index_path, args.queries)}
+                  **run_child("start", corpus, index_path, args.queries),
+                  **measure_batch(corpus, index_path, args.queries)}
         print(f"{size}: engine {json.dumps(served)}", flush=True)
         rows.append((f"{size:.0e}", "reports-bot", {**built, **served}))
         incremental = {k: v for k, v in built.items() if k.split("_")[0] in ("change", "add", "remove")}
