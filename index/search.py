@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,7 @@ class Searcher:
         self._ranker = Ranker(
             stored.postings,
             ReportLayout.of([r.first_sentence for r in stored.reports], stored.postings),
-            lru_cache(maxsize=4096)(self._title_terms),
+            cache(self._title_terms),  # bounded by the build's reports
             stored.table.text_of,
             ranking,
         )
