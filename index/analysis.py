@@ -27,8 +27,9 @@ import opencc
 from index.models import DAMAGED
 from index.segmenting import Lexicon, Piece, search_pieces
 
-ANALYZER_VERSION = 2
-"""Bump when the analysis changes in a way that changes the terms of an existing index."""
+ANALYZER_VERSION = 3
+"""Bump when the analysis, or the reading that makes the sentences it analyses, changes in a way
+that changes the terms of an existing index: the cached analyses of reports are keyed by it."""
 
 MAX_TERM_LENGTH = 32
 """Longer tokens (URLs, runs of digits) are noise, not something a person types."""

@@ -23,23 +23,30 @@ ParagraphKind = Literal["header", "heading", "body", "footer"]
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN = f"a-z{_TONED}"
-TERMINALS = "。!?!?…"
+# Punctuation in both its ASCII and its full-width form. The full-width ones are written as escapes:
+# as literals they were once turned into their ASCII twins unnoticed, and every rule below lost them.
+COLONS = ":\uff1a"  # : ：
+COMMAS = ",\uff0c"  # , ，
+SEMICOLONS = ";\uff1b"  # ; ；
+OPENING_PARENS = "(\uff08"  # ( （
+CLOSING_PARENS = ")\uff09"  # ) ）
+TERMINALS = "\u3002!?\uff01\uff1f\u2026"  # 。 ! ? ！ ？ …
 """Characters that end a sentence (the reports use ASCII ! and ? as well as the full-width ones)."""
 _TERMINAL_SET = frozenset(TERMINALS)
-CLOSERS = "”’\"'』」)）]】》〕"
+CLOSERS = "”’\"'』」]】》〕" + CLOSING_PARENS
 """Closing quotes and brackets that belong to the sentence they follow."""
 
-_GLOSS = re.compile(rf"(?<=[{CJK}])[(（]([{_PINYIN}]{{1,7}})[)）]")
-_TONED_GLOSS = re.compile(rf"[(（][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]")
+_GLOSS = re.compile(rf"(?<=[{CJK}])[{OPENING_PARENS}]([{_PINYIN}]{{1,7}})[{CLOSING_PARENS}]")
+_TONED_GLOSS = re.compile(rf"[{OPENING_PARENS}][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]")
 _MIN_GLOSSES = 3
 """A report counts as glossed (Traditional text with pinyin after characters) from this many."""
 
 _DAMAGE_TOKEN = re.compile(
     rf"""(?P<question>\?)
-    | (?P<glossed>[{CJK}][(（][{_PINYIN}]+[)）])
-    | (?P<orphan>[(（][{_PINYIN}]+[)）])
-    | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]?|[{_PINYIN}]+[)）]|[A-Za-z](?=[(（][{_PINYIN}]+[)）]))
-    | (?P<group>(?:[{CJK}](?![(（]))+)""",
+    | (?P<glossed>[{CJK}][{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
+    | (?P<orphan>[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
+    | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]?|[{_PINYIN}]+[{CLOSING_PARENS}]|[A-Za-z](?=[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}]))
+    | (?P<group>(?:[{CJK}](?![{OPENING_PARENS}]))+)""",
     re.VERBOSE,
 )
 
@@ -50,28 +57,30 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # wherever they are; body furniture is only ever dropped (outside the body it is metadata to read).
 _WIDGETS = re.compile(
     r"^[【\[]?(分享到?|打印|打印本页|关闭|關閉|关闭窗口|纠错|糾錯|收藏|字号|字號|×|TOP↑?|返回顶部|返回頂部)"
-    r"[】\]]?[::]?$"
+    rf"[】\]]?[{COLONS}]?$"
 )
 _NOISE_LINES = re.compile(
-    r"""^(?:
+    rf"""^(?:
         [\d\s.、,]+                                       # lone digits, "1 1 1", "1."
       | 手机版|手機版|电脑版|電腦版|网站首页|網站首頁
-      | .{0,30}(扫一扫|掃一掃|二维码|二維碼|扫码|掃碼).{0,20}   # scan-QR widgets
+      | .{{0,30}}(扫一扫|掃一掃|二维码|二維碼|扫码|掃碼).{{0,20}}   # scan-QR widgets
       | .*(收听本文|收聽本文|\d\d:\d\d\s*/\s*\d\d:\d\d).*    # the audio player
-      | [^。!?!?]{1,40}\s[>›»]\s[^。!?!?]{1,40}           # navigation: 河北频道 > 全景河北
+      | [^{TERMINALS}]{{1,40}}\s[>›»]\s[^{TERMINALS}]{{1,40}}   # navigation: 河北频道 > 全景河北
     )$""",
     re.VERBOSE,
 )
 _BODY_FURNITURE = re.compile(
-    r"""^[((]?\s*(?:
-        .{0,12}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[::]
+    rf"""^[{OPENING_PARENS}]?\s*(?:
+        .{{0,12}}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[{COLONS}]
       | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)
-      | (来源|來源|发布时间|發布時間|發佈時間)\s*[::]
+      | (来源|來源|发布时间|發布時間|發佈時間)\s*[{COLONS}]
       | https?://\S+$
     )""",
     re.VERBOSE,
 )
-_NUMBERED_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\d{1,2}[、.]|[((][一二三四五六七八九十\d]+[))])")
+_NUMBERED_HEADING = re.compile(
+    rf"^(?:[一二三四五六七八九十]+[、.]|\d{{1,2}}[、.]|[{OPENING_PARENS}][一二三四五六七八九十\d]+[{CLOSING_PARENS}])"
+)
 
 _MARKDOWN = (
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
@@ -192,7 +201,7 @@ def _damaged_end(
 def _gloss_readings(text: str) -> Counter:
     """How often each (character, reading) gloss pair occurs: a report glosses a character the
     same way throughout, so a pair seen once whose reading belongs to another character is noise."""
-    pairs = re.finditer(rf"[{CJK}][(（]([{_PINYIN}]+)[)）]", text)
+    pairs = re.finditer(rf"[{CJK}][{OPENING_PARENS}]([{_PINYIN}]+)[{CLOSING_PARENS}]", text)
     return Counter((m.group()[0], m.group(1)) for m in pairs)
 
 
@@ -321,7 +330,7 @@ def _join(left: str, right: str) -> str:
 def _ends(text: str) -> bool:
     """Whether the text ends a sentence (closing quotes and brackets aside)."""
     stripped = text.rstrip(CLOSERS + " ")
-    return bool(stripped) and stripped[-1] in TERMINALS + ";;"
+    return bool(stripped) and stripped[-1] in TERMINALS + SEMICOLONS
 
 
 def _open(text: str) -> bool:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.cleaning import CJK, CLOSERS, TERMINALS, CleanDocument
+from index.cleaning import CJK, CLOSERS, SEMICOLONS, TERMINALS, CleanDocument
 from index.models import Sentence
 
 LONG_SENTENCE = 150
 """Sentences longer than this are also cut after semicolons."""
 
 _SENTENCE_END = re.compile(rf"[{re.escape(TERMINALS)}]+[{re.escape(CLOSERS)}…]*")
-_CLAUSE_END = re.compile(rf"[;;][{re.escape(CLOSERS)}]*")
+_CLAUSE_END = re.compile(rf"[{SEMICOLONS}][{re.escape(CLOSERS)}]*")
 _CONTENT = re.compile(rf"[{CJK}A-Za-z0-9]")
 
 
@@ -62,9 +62,9 @@ def split(file: str, document: CleanDocument) -> Split:
 
 
 def spans(paragraph: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in one paragraph: cut after 。!?!? with the closing quotes
-    and brackets that follow, after ;/; too when a sentence runs over LONG_SENTENCE characters,
-    and at the paragraph end. Pieces with no word character (a stray ……) are not sentences."""
+    """(start, end) of each sentence in one paragraph: cut after the TERMINALS with the closing
+    quotes and brackets that follow, after semicolons too when a sentence runs over
+    LONG_SENTENCE characters, and at the paragraph end. Pieces with no word character (a stray ……) are not sentences."""
     result = []
     for start, end in _cut(paragraph, _SENTENCE_END, 0, len(paragraph)):
         if end - start > LONG_SENTENCE:

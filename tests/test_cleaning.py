@@ -128,3 +128,9 @@ def test_wrapped_title_lines_stay_apart_from_the_body():
         ("header", "副标题"),
         ("body", "正文第一句话写在这里,说明一些情况。正文第二句。"),
     ]
+
+
+def test_a_paragraph_ending_in_a_full_width_question_mark_is_no_heading():
+    body = "正文第一句话写在这里,说明一些情况和问题。"
+    document = clean(f"标题\n\n{body}\n\n「大家准备好了吗\uff1f」\n\n{body}\n")  # ？
+    assert ("body", "「大家准备好了吗\uff1f」") in [(p.kind, p.text) for p in document.paragraphs]

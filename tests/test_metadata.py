@@ -92,3 +92,9 @@ def test_inferred_dates(text, date):
 def test_url_is_cut_before_a_glued_date():
     meta = metas()["004"]
     assert meta.url == "http://www.wxhgws.com"
+
+
+def test_full_width_colons_label_source_and_author():
+    header = "来源\uff1a新华社 作者\uff1a张三"  # ：
+    meta = extract("r.txt", clean(f"标题\n{header}\n\n正文第一句话写在这里,说明一些情况。\n"))
+    assert (meta.title, meta.source, meta.author) == ("标题", "新华社", "张三")

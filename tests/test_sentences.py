@@ -108,3 +108,13 @@ def test_split_on_a_small_document():
         ("第二句!", 11, 15, 0, "一、第一部分"),
         ("第三句?", 23, 27, 1, "二、第二部分"),
     ]
+
+
+def test_full_width_question_and_exclamation_marks_end_sentences():
+    text = "他说\uff1a真的吗\uff1f我不信\uff01这是第三句。"  # ： ？ ！
+    assert [text[s:e] for s, e in spans(text)] == ["他说\uff1a真的吗\uff1f", "我不信\uff01", "这是第三句。"]
+
+
+def test_long_sentences_are_cut_after_full_width_semicolons():
+    text = "甲" * 100 + "\uff1b" + "乙" * 100 + "。"  # ；
+    assert [text[s:e] for s, e in spans(text)] == ["甲" * 100 + "\uff1b", "乙" * 100 + "。"]
