@@ -110,6 +110,8 @@ class Paragraph:
 @dataclass(frozen=True)
 class CleanDocument:
     paragraphs: tuple[Paragraph, ...]
+    dropped: tuple[str, ...]
+    """Lines and paragraphs dropped as page furniture or photo captions, for the operator to see."""
     glosses: int
     """How many pinyin glosses were removed."""
     damaged: int
@@ -127,7 +129,9 @@ def clean(text: str, *, markdown: bool = False) -> CleanDocument:
     lines = text.split("\n")
     if markdown:
         lines = [unmark(line) for line in lines]
-    return CleanDocument(label(paragraphs(lines)), glosses=glosses, damaged=damaged)
+    drafts, noise = paragraphs(lines)
+    labelled, furniture = label(drafts)
+    return CleanDocument(labelled, noise + furniture, glosses=glosses, damaged=damaged)
 
 
 def normalise_spaces(text: str) -> str:
@@ -237,21 +241,21 @@ class _Draft:
     """Blank lines before this paragraph."""
 
 
-def paragraphs(lines: list[str]) -> list[_Draft]:
+def paragraphs(lines: list[str]) -> tuple[list[_Draft], tuple[str, ...]]:
     """Group lines into paragraphs: a blank line separates; a line that breaks off mid-sentence
-    is joined with the next one. Widget words and noise lines are dropped on the way."""
+    is joined with the next one. Widget words and noise lines are dropped on the way; the lines
+    dropped whole come back beside the paragraphs."""
     drafts: list[_Draft] = []
+    dropped: list[str] = []
     blanks = 0
     broken = True
     for raw in lines:
         line = " ".join(token for token in raw.split(" ") if not _WIDGETS.match(token))
-        if not line:
-            if raw:  # the whole line was widgets
-                broken, blanks = True, 0
-            else:
-                blanks += 1
+        if not raw:
+            blanks += 1
             continue
-        if _NOISE_LINES.match(line):
+        if not line or _NOISE_LINES.match(line):  # only widgets, or a noise line
+            dropped.append(raw)
             broken, blanks = True, 0
             continue
         if drafts and not blanks and not broken and _open(drafts[-1].text):
@@ -260,20 +264,22 @@ def paragraphs(lines: list[str]) -> list[_Draft]:
             block = drafts[-1].block + (1 if blanks else 0) if drafts else 0
             drafts.append(_Draft(line, block, blanks if drafts else 0))
         blanks, broken = 0, False
-    return drafts
+    return drafts, tuple(dropped)
 
 
-def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
+def label(drafts: list[_Draft]) -> tuple[tuple[Paragraph, ...], tuple[str, ...]]:
     """Label paragraphs: header before the body, footer after it; inside, body paragraphs,
-    section headings, and furniture or photo captions which are dropped. A body paragraph that
-    stops mid-sentence continues into the next one."""
+    section headings, and furniture or photo captions which are dropped (and returned beside
+    the paragraphs). A body paragraph that stops mid-sentence continues into the next one.
+    The body runs from the first prose paragraph to the last, so prose without a sentence
+    terminal (a whole report of it, or a last paragraph) is body, not header or footer."""
     start = 1 if drafts and _heading_like(drafts[0].text) else 0
     first_body = next(
         (i for i in range(start, len(drafts)) if _body_like(drafts[i].text)),
-        # a short report: its first sentence, however short
-        next((i for i in range(start, len(drafts)) if _ends(drafts[i].text)), len(drafts)),
+        # a short report: its first sentence, however short, or its first unpunctuated prose
+        next((i for i in range(start, len(drafts)) if _prose(drafts[i].text)), len(drafts)),
     )
-    last_body = max((i for i, d in enumerate(drafts) if _ends(d.text)), default=first_body - 1)
+    last_body = max((i for i, d in enumerate(drafts) if _prose(d.text)), default=first_body - 1)
     last_body = max(last_body, first_body)
     header = drafts[:first_body]
     lead_headings = []
@@ -285,13 +291,19 @@ def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
     bodies = [d for d in middle if _body_like(d.text)]
     usual_gap = statistics.median([d.gap for d in bodies]) if bodies else 1
     labelled = [Paragraph(d.text, "header", d.block) for d in header]
+    dropped = []
     for i, draft in enumerate(middle):
-        gap_after = middle[i + 1].gap if i + 1 < len(middle) else 0
+        last = i + 1 == len(middle)
+        gap_after = 0 if last else middle[i + 1].gap
         kind = _middle_kind(draft, gap_after, usual_gap, bodies)
+        if last and _prose(draft.text):
+            kind = "body"  # nothing follows for it to head
         if kind:
             labelled.append(Paragraph(draft.text, kind, draft.block))
+        else:
+            dropped.append(draft.text)
     labelled += [Paragraph(d.text, "footer", d.block) for d in footer]
-    return tuple(labelled)
+    return tuple(labelled), tuple(dropped)
 
 
 def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> ParagraphKind | None:
@@ -300,6 +312,8 @@ def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> Par
         return None
     if _body_like(text) or _ends(text) or len(text) > _HEADING_MAX:
         return "body"
+    if not bodies and _prose(text):
+        return "body"  # a report that ends no sentence: no telling its headings by punctuation
     set_apart = max(draft.gap, gap_after) > usual_gap
     repeated = len(text) >= _CAPTION_REPEAT_MIN and any(
         text in body.text for body in bodies if body is not draft
@@ -342,6 +356,19 @@ def _open(text: str) -> bool:
 
 def _body_like(text: str) -> bool:
     return len(text) >= _BODY_MIN and not _TERMINAL_SET.isdisjoint(text)
+
+
+def _prose(text: str) -> bool:
+    """Whether the text is running prose, with or without a sentence terminal: it ends a
+    sentence, it is longer than any heading, or it is of a sentence's length and no publication
+    line (a credit, a link, a date)."""
+    if _ends(text) or len(text) > _HEADING_MAX:
+        return True
+    return (
+        len(text) >= _BODY_MIN
+        and not _BODY_FURNITURE.match(text)
+        and not _METADATA_HINT.search(text)
+    )
 
 
 def _heading_like(text: str) -> bool:

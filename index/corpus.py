@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index.cleaning import clean
+from index.cleaning import CleanDocument, clean
 from index.errors import CorpusError, UnreadableFile
 from index.metadata import extract
 from index.models import Corpus, Report, ReportMeta
@@ -20,6 +20,9 @@ from index.sentences import split
 from index.sidecar import SIDECAR_NAME, Override, load_sidecar
 
 __all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
+
+_SHOWN_CHARS = 100
+"""How much of the text left out of the index a note quotes."""
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:
@@ -97,7 +100,25 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
         )
     if meta.date is None:
         warnings.append(f"{name}: no date found; set one in {SIDECAR_NAME} if you know it")
-    return Report(meta=meta, text=parts.text, sentences=parts.sentences, warnings=tuple(warnings))
+    return Report(
+        meta=meta,
+        text=parts.text,
+        sentences=parts.sentences,
+        warnings=tuple(warnings),
+        notes=tuple(_left_out(document)),
+    )
+
+
+def _left_out(document: CleanDocument) -> list[str]:
+    """A note counting the lines dropped as page furniture or captions and those after the body,
+    quoting the first of them, so that real text dropped by mistake can be seen."""
+    left_out = [*document.dropped, *(p.text for p in document.of_kind("footer"))]
+    if not left_out:
+        return []
+    shown = " | ".join(left_out)
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + "…"
+    return [f"{len(left_out)} line(s) left out as page furniture, captions or footer: {shown}"]
 
 
 def _apply(meta: ReportMeta, override: Override) -> ReportMeta:

@@ -9,15 +9,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.cleaning import CJK, CLOSERS, SEMICOLONS, TERMINALS, CleanDocument
+from index.cleaning import CJK, CLOSERS, COLONS, COMMAS, SEMICOLONS, TERMINALS, CleanDocument
 from index.models import Sentence
 
 LONG_SENTENCE = 150
 """Sentences longer than this are also cut after semicolons."""
+CHUNK = 120
+"""Text without sentence terminals is cut into chunks of at most this many characters, each at
+the last soft break (comma, colon, space...) of its second half: sentence-sized answers."""
 
 _SENTENCE_END = re.compile(rf"[{re.escape(TERMINALS)}]+[{re.escape(CLOSERS)}…]*")
 _CLAUSE_END = re.compile(rf"[{SEMICOLONS}][{re.escape(CLOSERS)}]*")
 _CONTENT = re.compile(rf"[{CJK}A-Za-z0-9]")
+_SOFT_BREAK = re.compile(rf"[{COMMAS}{SEMICOLONS}{COLONS}、\s]")
+_SPACED_LETTER = re.compile(rf"[^\W_{CJK}]")
+"""A letter or digit of a script that separates its words with spaces (Latin...), not to be cut."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +70,16 @@ def split(file: str, document: CleanDocument) -> Split:
 def spans(paragraph: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in one paragraph: cut after the TERMINALS with the closing
     quotes and brackets that follow, after semicolons too when a sentence runs over
-    LONG_SENTENCE characters, and at the paragraph end. Pieces with no word character (a stray ……) are not sentences."""
+    LONG_SENTENCE characters, and at the paragraph end. A paragraph without terminals is cut
+    into CHUNKs. Pieces with no word character (a stray ……) are not sentences."""
     result = []
     for start, end in _cut(paragraph, _SENTENCE_END, 0, len(paragraph)):
         if end - start > LONG_SENTENCE:
             result.extend(_cut(paragraph, _CLAUSE_END, start, end))
         else:
             result.append((start, end))
+    if not _SENTENCE_END.search(paragraph):
+        result = [chunk for start, end in result for chunk in _chunks(paragraph, start, end)]
     return [
         (start, end)
         for start, end in (_trimmed(paragraph, s, e) for s, e in result)
@@ -86,6 +95,34 @@ def _cut(text: str, boundary: re.Pattern, start: int, end: int) -> list[tuple[in
     if start < end:
         pieces.append((start, end))
     return pieces
+
+
+def _chunks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` in pieces of at most CHUNK characters."""
+    pieces = []
+    while end - start > CHUNK:
+        cut = _soft_break(text, start + CHUNK // 2, start + CHUNK)
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+def _soft_break(text: str, low: int, high: int) -> int:
+    """Where to cut between ``low`` and ``high``: after the last soft break, else between two
+    characters that are not both letters of a spaced script (a Latin word stays whole), else,
+    inside a word longer than a chunk, at ``high``."""
+    breaks = [match.end() for match in _SOFT_BREAK.finditer(text, low, high)]
+    if breaks:
+        return breaks[-1]
+    return next(
+        (
+            cut
+            for cut in range(high, low, -1)
+            if not (_SPACED_LETTER.match(text, cut - 1) and _SPACED_LETTER.match(text, cut))
+        ),
+        high,
+    )
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

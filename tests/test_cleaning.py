@@ -134,3 +134,11 @@ def test_a_paragraph_ending_in_a_full_width_question_mark_is_no_heading():
     body = "正文第一句话写在这里,说明一些情况和问题。"
     document = clean(f"标题\n\n{body}\n\n「大家准备好了吗\uff1f」\n\n{body}\n")  # ？
     assert ("body", "「大家准备好了吗\uff1f」") in [(p.kind, p.text) for p in document.paragraphs]
+
+
+def test_furniture_and_captions_dropped_are_returned():
+    document = clean(
+        "标题\n\n手机版\n\n正文第一句话写在这里,说明一些情况。\n\n关键词:防疫\n\n正文第二句话写在这里,说明一些情况。\n"
+    )
+    assert document.dropped == ("手机版", "关键词:防疫")
+    assert "left out" not in "".join(p.text for p in document.paragraphs)

@@ -7,7 +7,8 @@ from pathlib import Path
 from index.cleaning import CJK, clean
 from index.corpus import load_corpus
 from index.models import DAMAGED
-from index.sentences import LONG_SENTENCE, spans, split
+from index.corpus import read_report
+from index.sentences import CHUNK, LONG_SENTENCE, spans, split
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -118,3 +119,41 @@ def test_full_width_question_and_exclamation_marks_end_sentences():
 def test_long_sentences_are_cut_after_full_width_semicolons():
     text = "甲" * 100 + "\uff1b" + "乙" * 100 + "。"  # ；
     assert [text[s:e] for s, e in spans(text)] == ["甲" * 100 + "\uff1b", "乙" * 100 + "。"]
+
+
+PROSE_WITHOUT_TERMINALS = (
+    "各级党组织迅速行动 全力以赴做好疫情防控工作，广大党员冲锋在前，医护人员日夜坚守在抗疫一线，"
+    "志愿者们走街串巷宣传防疫知识，社区工作人员逐户排查登记，确保不漏一户不漏一人，"
+    "全市上下形成了联防联控群防群治的强大合力，疫情防控工作取得阶段性成效，"
+    "各医疗机构严格落实预检分诊制度，发热门诊二十四小时值守，重点人员应检尽检，"
+    "交通卡口严格查验健康码和行程卡 车站码头设立临时检测点"
+)
+
+
+def test_a_report_without_sentence_terminals_is_read_in_chunks():
+    report = read_report("r.txt", f"标题\n\n{PROSE_WITHOUT_TERMINALS}\n".encode())
+    texts = [s.text for s in report.sentences]
+    assert len(texts) > 1 and all(len(t) <= CHUNK for t in texts)
+    assert "".join(texts) == PROSE_WITHOUT_TERMINALS
+    assert all(t.endswith("，") for t in texts[:-1])  # cut at the commas
+
+
+def test_a_last_paragraph_without_a_terminal_is_body():
+    text = "标题\n\n正文第一句话写在这里，说明一些情况。\n\n最后一段没有句号，但它仍然是正文的一部分内容\n"
+    assert [s.text for s in read_report("r.txt", text.encode()).sentences] == [
+        "正文第一句话写在这里，说明一些情况。",
+        "最后一段没有句号，但它仍然是正文的一部分内容",
+    ]
+
+
+def test_unpunctuated_latin_text_is_never_cut_inside_a_word():
+    words = "the quick brown fox jumps over the lazy dog again and again".split()
+    text = " ".join(words * 5)
+    pieces = [text[s:e] for s, e in spans(text)]
+    assert len(pieces) > 1 and all(len(p) <= CHUNK for p in pieces)
+    assert " ".join(pieces) == text
+
+
+def test_a_chunk_without_soft_breaks_is_cut_where_it_must():
+    text = "甲" * 300
+    assert [e - s for s, e in spans(text)] == [CHUNK, CHUNK, 300 - 2 * CHUNK]
