@@ -50,6 +50,8 @@ _DAMAGE_TOKEN = re.compile(
     re.VERBOSE,
 )
 
+CONTENT = re.compile(r"[^\W_]")
+"""A letter or digit, of any script: text without one (a stray ……) is nothing to read."""
 _SPACES = re.compile(r"[^\S\n]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
@@ -320,7 +322,7 @@ def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> Par
     )
     if set_apart or repeated:
         return None  # a photo caption
-    if not re.search(rf"[{CJK}A-Za-z0-9]", text):
+    if not CONTENT.search(text):
         return None
     return "heading"
 

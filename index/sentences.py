@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.cleaning import CJK, CLOSERS, COLONS, COMMAS, SEMICOLONS, TERMINALS, CleanDocument
+from index.cleaning import (
+    CJK, CLOSERS, COLONS, COMMAS, CONTENT, SEMICOLONS, TERMINALS, CleanDocument,
+)
 from index.models import Sentence
 
 LONG_SENTENCE = 150
@@ -20,7 +22,6 @@ the last soft break (comma, colon, space...) of its second half: sentence-sized 
 
 _SENTENCE_END = re.compile(rf"[{re.escape(TERMINALS)}]+[{re.escape(CLOSERS)}…]*")
 _CLAUSE_END = re.compile(rf"[{SEMICOLONS}][{re.escape(CLOSERS)}]*")
-_CONTENT = re.compile(rf"[{CJK}A-Za-z0-9]")
 _SOFT_BREAK = re.compile(rf"[{COMMAS}{SEMICOLONS}{COLONS}、\s]")
 _SPACED_LETTER = re.compile(rf"[^\W_{CJK}]")
 """A letter or digit of a script that separates its words with spaces (Latin...), not to be cut."""
@@ -83,7 +84,7 @@ def spans(paragraph: str) -> list[tuple[int, int]]:
     return [
         (start, end)
         for start, end in (_trimmed(paragraph, s, e) for s, e in result)
-        if _CONTENT.search(paragraph, start, end)
+        if CONTENT.search(paragraph, start, end)
     ]
 
 

@@ -148,3 +148,21 @@ def test_a_word_whose_synonym_occurs_is_not_missing(searcher: Searcher) -> None:
     result = searcher.search("株洲单日最多派出多少采样人员")
     assert result.missing == ()
     assert "2441人" in result.hits[0].sentence.text
+
+
+def test_words_of_any_script_are_found(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.txt").write_text(
+        "标题\n\nこんにちは世界。\n\nありがとうございました。\n\n정말 감사합니다!\n\nПривет, мир!\n\n防疫工作。\n",
+        encoding="utf-8",
+    )
+    build_index(corpus, tmp_path / "index")
+    searcher = Searcher.open(tmp_path / "index")
+    for question, answer in [
+        ("ありがとう", "ありがとうございました。"),
+        ("こんにちは", "こんにちは世界。"),
+        ("감사합니다", "정말 감사합니다!"),
+        ("привет", "Привет, мир!"),
+    ]:
+        assert searcher.search(question).hits[0].sentence.text == answer, question

@@ -157,3 +157,8 @@ def test_unpunctuated_latin_text_is_never_cut_inside_a_word():
 def test_a_chunk_without_soft_breaks_is_cut_where_it_must():
     text = "甲" * 300
     assert [e - s for s, e in spans(text)] == [CHUNK, CHUNK, 300 - 2 * CHUNK]
+
+
+def test_any_script_makes_a_sentence():
+    for text in ["ありがとう。", "감사합니다.", "Привет, мир!", "Ελλάδα."]:
+        assert [text[s:e] for s, e in spans(text)] == [text]
