@@ -32,7 +32,7 @@ OPENING_PARENS = "(\uff08"  # ( （
 CLOSING_PARENS = ")\uff09"  # ) ）
 TERMINALS = "\u3002!?\uff01\uff1f\u2026"  # 。 ! ? ！ ？ …
 """Characters that end a sentence (the reports use ASCII ! and ? as well as the full-width ones)."""
-_TERMINAL_SET = frozenset(TERMINALS)
+_TERMINAL = re.compile(f"[{TERMINALS}]")
 CLOSERS = "”’\"'』」]】》〕" + CLOSING_PARENS
 """Closing quotes and brackets that belong to the sentence they follow."""
 
@@ -94,6 +94,10 @@ _MARKDOWN = (
 
 _METADATA_HINT = re.compile(r"https?://|\d{4}\s*[-/.年]\s*\d")
 
+MAX_PARAGRAPH = 2000
+"""No line is joined onto a paragraph this long: joining stops there (each join costs the whole
+paragraph), and the sentences keep a paragraph's parts this long apart (``index.sentences``)."""
+_OPEN_TAIL = 300
 _HEADING_MAX = 60
 _BODY_MIN = 20
 _CAPTION_REPEAT_MIN = 10
@@ -260,7 +264,7 @@ def paragraphs(lines: list[str]) -> tuple[list[_Draft], tuple[str, ...]]:
             dropped.append(raw)
             broken, blanks = True, 0
             continue
-        if drafts and not blanks and not broken and _open(drafts[-1].text):
+        if drafts and not blanks and not broken and _joinable(drafts[-1].text):
             drafts[-1].text = _join(drafts[-1].text, line)
         else:
             block = drafts[-1].block + (1 if blanks else 0) if drafts else 0
@@ -277,7 +281,7 @@ def label(drafts: list[_Draft]) -> tuple[tuple[Paragraph, ...], tuple[str, ...]]
     terminal (a whole report of it, or a last paragraph) is body, not header or footer."""
     start = 1 if drafts and _heading_like(drafts[0].text) else 0
     first_body = next(
-        (i for i in range(start, len(drafts)) if _body_like(drafts[i].text)),
+        (i for i in range(start, len(drafts)) if _opens_body(drafts[i].text)),
         # a short report: its first sentence, however short, or its first unpunctuated prose
         next((i for i in range(start, len(drafts)) if _prose(drafts[i].text)), len(drafts)),
     )
@@ -349,6 +353,13 @@ def _ends(text: str) -> bool:
     return bool(stripped) and stripped[-1] in TERMINALS + SEMICOLONS
 
 
+def _joinable(text: str) -> bool:
+    """Whether the next line continues this paragraph: it is not too long yet, and its end is
+    open (judged on its last _OPEN_TAIL characters: looking at the whole paragraph again at
+    each line would cost the square of its length)."""
+    return len(text) < MAX_PARAGRAPH and _open(text[-_OPEN_TAIL:])
+
+
 def _open(text: str) -> bool:
     """Whether the text is running prose that stops mid-sentence (a hard-wrapped line of 40 or
     more characters counts, unless it carries a URL or a date, as publication lines do)."""
@@ -357,7 +368,13 @@ def _open(text: str) -> bool:
 
 
 def _body_like(text: str) -> bool:
-    return len(text) >= _BODY_MIN and not _TERMINAL_SET.isdisjoint(text)
+    return len(text) >= _BODY_MIN and _TERMINAL.search(text) is not None
+
+
+def _opens_body(text: str) -> bool:
+    """Whether the body may start at this paragraph: it holds sentences, or it is longer than any
+    heading and no publication line (a link, a date)."""
+    return _body_like(text) or (len(text) > _HEADING_MAX and not _METADATA_HINT.search(text))
 
 
 def _prose(text: str) -> bool:

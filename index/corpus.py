@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index.cleaning import CleanDocument, clean
+from index.cleaning import MAX_PARAGRAPH, CleanDocument, clean
 from index.errors import CorpusError, UnreadableFile
 from index.metadata import extract
 from index.models import Corpus, Report, ReportMeta
 from index.reading import decode, discover, relative_name
-from index.sentences import split
+from index.sentences import CHUNK, MAX_SENTENCE, Split, split
 from index.sidecar import SIDECAR_NAME, Override, load_sidecar
 
 __all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
+
+log = logging.getLogger(__name__)
 
 _SHOWN_CHARS = 100
 """How much of the text left out of the index a note quotes."""
@@ -105,8 +108,22 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
         text=parts.text,
         sentences=parts.sentences,
         warnings=tuple(warnings),
-        notes=tuple(_left_out(document)),
+        notes=tuple(_left_out(document) + _cut(name, parts)),
     )
+
+
+def _cut(name: str, parts: Split) -> list[str]:
+    """A note, and a logged warning, saying which over-long paragraphs and sentences were cut:
+    a report of megabytes would otherwise cost every question that touches it."""
+    if not parts.long_paragraphs and not parts.long_sentences:
+        return []
+    note = (
+        f"{name}: cut to keep answers quick: {parts.long_paragraphs} paragraph(s) over "
+        f"{MAX_PARAGRAPH} characters into parts, {parts.long_sentences} sentence(s) over "
+        f"{MAX_SENTENCE} characters into chunks of at most {CHUNK}"
+    )
+    log.warning(note)
+    return [note]
 
 
 def _left_out(document: CleanDocument) -> list[str]:

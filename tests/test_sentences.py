@@ -4,10 +4,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-from index.cleaning import CJK, clean
-from index.corpus import load_corpus
+from index.cleaning import CJK, MAX_PARAGRAPH, clean
+from index.corpus import load_corpus, read_report
 from index.models import DAMAGED
-from index.corpus import read_report
 from index.sentences import CHUNK, LONG_SENTENCE, spans, split
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -162,3 +161,28 @@ def test_a_chunk_without_soft_breaks_is_cut_where_it_must():
 def test_any_script_makes_a_sentence():
     for text in ["ありがとう。", "감사합니다.", "Привет, мир!", "Ελλάδα."]:
         assert [text[s:e] for s, e in spans(text)] == [text]
+
+
+def test_a_report_of_one_huge_paragraph_is_read_in_bounded_pieces(caplog):
+    text = re.sub("[。！？!?]", "，", "".join((CORPUS / "000_f160c81bd3db8945.txt").read_text().split()))
+    sentence = (text * 2)[:1500] + "。"  # a sentence far over MAX_SENTENCE
+    paragraph = sentence * (2 * 2**20 // len(sentence.encode()))  # 2 MB on one line
+    report = read_report("huge.txt", f"标题\n\n{paragraph}\n".encode())
+    assert "".join(s.text for s in report.sentences) == paragraph
+    assert max(len(s.text) for s in report.sentences) <= CHUNK
+    lengths: dict[int, int] = {}
+    for s in report.sentences:
+        lengths[s.paragraph] = lengths.get(s.paragraph, 0) + len(s.text)
+    assert len(lengths) > 1 and max(lengths.values()) <= MAX_PARAGRAPH + CHUNK
+    (note,) = [n for n in report.notes if "cut" in n]
+    assert note.startswith("huge.txt: cut to keep answers quick: 1 paragraph(s) over 2000 characters")
+    assert re.search(r"\b[1-9]\d* sentence\(s\) over 300 characters into chunks of at most 120$", note)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [note]
+
+
+def test_hard_wrapped_lines_stop_joining_at_the_paragraph_bound():
+    line = "这是一行被硬换行的正文文字，每行四十多个字，内容很长很长很长很长很长，还没有写完"
+    document = clean("标题\n\n" + "\n".join([line] * 200) + "。\n")
+    bodies = [p.text for p in document.of_kind("body")]
+    assert len(bodies) > 1 and max(map(len, bodies)) < MAX_PARAGRAPH + len(line)
+    assert "".join(bodies) == line * 200 + "。"
