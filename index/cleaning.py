@@ -61,20 +61,32 @@ _WIDGETS = re.compile(
     r"^[【\[]?(分享到?|打印|打印本页|关闭|關閉|关闭窗口|纠错|糾錯|收藏|字号|字號|×|TOP↑?|返回顶部|返回頂部)"
     rf"[】\]]?[{COLONS}]?$"
 )
+_CLOCK = r"\d{1,2}:\d\d\s*/\s*\d{1,2}:\d\d"
+"""An audio player's position and length: 00:00/03:25."""
+_SCAN_WORD = r"扫一扫|掃一掃|扫码|掃碼|扫描|掃描|二维码|二維碼"
+_SCAN_WIDGET_WORD = (
+    rf"{_SCAN_WORD}|微信|手机|手機|分享|关注|關注|下载|下載|阅读|閱讀|打开|打開|当前页|當前頁|本页|本頁"
+    r"|朋友圈|客户端|客戶端|在|用|到"
+)
+"""The words a scan-the-QR-code widget is made of (微信扫一扫, 扫一扫在手机打开当前页)."""
+_CRUMB = rf"[^\s>›»{COMMAS}{COLONS}{TERMINALS}]{{1,15}}"
+"""One step of a navigation trail: a short name."""
 _NOISE_LINES = re.compile(
     rf"""^(?:
-        [\d\s.、,]+                                       # lone digits, "1 1 1", "1."
+        [\d\s.、,]+                                     # lone digits, "1 1 1", "1."
       | 手机版|手機版|电脑版|電腦版|网站首页|網站首頁
-      | .{{0,30}}(扫一扫|掃一掃|二维码|二維碼|扫码|掃碼).{{0,20}}   # scan-QR widgets
-      | .*(收听本文|收聽本文|\d\d:\d\d\s*/\s*\d\d:\d\d).*    # the audio player
-      | [^{TERMINALS}]{{1,40}}\s[>›»]\s[^{TERMINALS}]{{1,40}}   # navigation: 河北频道 > 全景河北
+      | (?=.{{1,30}}$)(?:{_SCAN_WIDGET_WORD}|\s)*(?:{_SCAN_WORD})(?:{_SCAN_WIDGET_WORD}|\s)*
+      | (?:收听本文|收聽本文)(?:\s*{_CLOCK})? | {_CLOCK}  # the audio player
+      | (?:(?:当前位置|當前位置|您的位置)[{COLONS}]\s*)?{_CRUMB}(?:\s*[>›»]\s*{_CRUMB})+  # navigation
     )$""",
     re.VERBOSE,
 )
+"""Lines that are page furniture whole: each rule matches the complete line, never prose that
+merely holds one of its words (采样时间为08:00/12:00, 扫码登记)."""
 _BODY_FURNITURE = re.compile(
     rf"""^[{OPENING_PARENS}]?\s*(?:
-        .{{0,12}}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[{COLONS}]
-      | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)
+        [^\s{COMMAS}{TERMINALS}]{{0,12}}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[{COLONS}]
+      | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)\s*[{COLONS}]
       | (来源|來源|发布时间|發布時間|發佈時間)\s*[{COLONS}]
       | https?://\S+$
     )""",

@@ -142,3 +142,35 @@ def test_furniture_and_captions_dropped_are_returned():
     )
     assert document.dropped == ("手机版", "关键词:防疫")
     assert "left out" not in "".join(p.text for p in document.paragraphs)
+
+
+BODY = "正文第一句话写在这里,说明一些情况。"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "采样时间为08:00/12:00",
+        "采样时间为08:00/12:00,请市民按时前往。",
+        "扫码登记",
+        "市民可扫码登记后进入,无需排队。",
+        "本站提供收听本文的功能,方便视障读者。",
+        "体温 > 37.3℃ 的人员需立即就医",
+        "标签化管理让每一户都有人负责。",
+    ],
+)
+def test_prose_that_mentions_furniture_words_is_kept(prose):
+    document = clean(f"标题\n\n{BODY}\n\n{prose}\n\n{BODY}\n")
+    assert prose in [p.text for p in document.of_kind("heading", "body")]
+    assert document.dropped == ()
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    ["收听本文", "收聽本文 00:00/03:25", "00:00 / 00:00", "微信扫一扫", "扫一扫 二维码", "扫码分享",
+     "手机扫码阅读", "扫一扫在手机打开当前页", "河北频道 > 全景河北", "当前位置:首页>新闻中心>正文",
+     "关键词:防疫", "标签：党建"],
+)
+def test_furniture_lines_are_dropped_and_reported(furniture):
+    document = clean(f"标题\n\n{BODY}\n\n{furniture}\n\n{BODY}\n")
+    assert document.dropped == (furniture,)
