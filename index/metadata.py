@@ -52,9 +52,8 @@ def extract(file: str, document: CleanDocument) -> ReportMeta:
     labelled = _first(m for line in lines if (m := _SOURCE.search(line)))
     named = _first(_author(line) for line in lines)
     author = named or (labelled and labelled.group(2))
-    if site and labelled and labelled.group(1) != site and not author:
-        author = labelled.group(1)  # the publisher reprinted what this body wrote
-    source = site or (labelled and labelled.group(1)) or None
+    # What the page labels its source is the source, even where another site reprinted it.
+    source = (labelled and labelled.group(1)) or site or None
 
     date, provenance = _explicit_date(lines), "explicit"
     if date is None:
@@ -107,7 +106,7 @@ def _site(line: str) -> str | None:
 def _author(line: str) -> str | None:
     if match := _AUTHOR.search(line):
         return " ".join(re.split(rf"[\s、{COMMAS}]+", match.group(1)))
-    if _NAMES_LINE.match(line):
+    if _NAMES_LINE.match(line) and not _SITE.match(line):  # 人民网 is no name
         return line
     return None
 
