@@ -18,7 +18,7 @@ from index.metadata import extract
 from index.models import Corpus, Report, ReportMeta
 from index.reading import decode, discover, relative_name
 from index.sentences import CHUNK, MAX_SENTENCE, Split, split
-from index.sidecar import SIDECAR_NAME, Override, load_sidecar
+from index.sidecar import SIDECAR_NAME, UNKNOWN_DATE, Override, load_sidecar
 
 __all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
 
@@ -95,14 +95,11 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
     parts = split(name, document)
     if not parts.sentences:
         raise UnreadableFile(f"{name}: skipped, no sentences found in it; is it a report?")
-    warnings = []
-    if document.damaged:
+    warnings = _damage(name, document.damaged, override)
+    if meta.date is None and "date" not in meta.overrides:
         warnings.append(
-            f"{name}: {document.damaged} run(s) of characters damaged by a bad encoding round-trip, "
-            "each shown as one U+FFFD (\ufffd)"
+            f'{name}: no date found; set one in {SIDECAR_NAME} if you know it, or "{UNKNOWN_DATE}"'
         )
-    if meta.date is None:
-        warnings.append(f"{name}: no date found; set one in {SIDECAR_NAME} if you know it")
     return Report(
         meta=meta,
         text=parts.text,
@@ -110,6 +107,18 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
         warnings=tuple(warnings),
         notes=tuple(_left_out(document) + _cut(name, parts)),
     )
+
+
+def _damage(name: str, damaged: int, override: Override | None) -> list[str]:
+    """A warning about the runs of damaged characters, unless metadata.toml accepts that many."""
+    accepted = override.damaged if override else None
+    if not damaged or damaged == accepted:
+        return []
+    warning = (
+        f"{name}: {damaged} run(s) of characters damaged by a bad encoding round-trip, "
+        "each shown as one U+FFFD (\ufffd)"
+    )
+    return [warning + (f"; {SIDECAR_NAME} accepts {accepted}" if accepted else "")]
 
 
 def _cut(name: str, parts: Split) -> list[str]:
@@ -139,7 +148,10 @@ def _left_out(document: CleanDocument) -> list[str]:
 
 
 def _apply(meta: ReportMeta, override: Override) -> ReportMeta:
-    given = override.given()
-    if "date" in given:
+    given: dict[str, str | None] = dict(override.metadata())
+    if given.get("date") == UNKNOWN_DATE:
+        given["date"] = None
+        meta = dataclasses.replace(meta, date_provenance="unknown")
+    elif "date" in given:
         meta = dataclasses.replace(meta, date_provenance="override")
     return dataclasses.replace(meta, **given, overrides=tuple(given))

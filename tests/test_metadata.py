@@ -47,7 +47,8 @@ EXPECTED = {
 def test_metadata_of_each_report(key):
     meta = metas()[key]
     assert {field: getattr(meta, field) for field in EXPECTED[key]} == EXPECTED[key]
-    assert meta.overrides == ()
+    # corpus/metadata.toml says that nobody knows 002's date
+    assert meta.overrides == (("date",) if key == "002" else ())
 
 
 def test_all_five_reports_are_read():
