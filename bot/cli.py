@@ -84,6 +84,8 @@ def run_corpus(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  author:    {meta.author or '-'}")
         print(f"  url:       {meta.url or '-'}")
         print(f"  sentences: {len(report.sentences)}")
+        for note in report.notes:
+            print(f"  note:      {note}")
         for warning in report.warnings:
             print(f"  warning:   {warning}")
     for warning in corpus.warnings:

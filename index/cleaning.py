@@ -23,26 +23,35 @@ ParagraphKind = Literal["header", "heading", "body", "footer"]
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN = f"a-z{_TONED}"
-TERMINALS = "。!?!?…"
+# Punctuation in both its ASCII and its full-width form. The full-width ones are written as escapes:
+# as literals they were once turned into their ASCII twins unnoticed, and every rule below lost them.
+COLONS = ":\uff1a"  # : ：
+COMMAS = ",\uff0c"  # , ，
+SEMICOLONS = ";\uff1b"  # ; ；
+OPENING_PARENS = "(\uff08"  # ( （
+CLOSING_PARENS = ")\uff09"  # ) ）
+TERMINALS = "\u3002!?\uff01\uff1f\u2026"  # 。 ! ? ！ ？ …
 """Characters that end a sentence (the reports use ASCII ! and ? as well as the full-width ones)."""
-_TERMINAL_SET = frozenset(TERMINALS)
-CLOSERS = "”’\"'』」)）]】》〕"
+_TERMINAL = re.compile(f"[{TERMINALS}]")
+CLOSERS = "”’\"'』」]】》〕" + CLOSING_PARENS
 """Closing quotes and brackets that belong to the sentence they follow."""
 
-_GLOSS = re.compile(rf"(?<=[{CJK}])[(（]([{_PINYIN}]{{1,7}})[)）]")
-_TONED_GLOSS = re.compile(rf"[(（][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]")
+_GLOSS = re.compile(rf"(?<=[{CJK}])[{OPENING_PARENS}]([{_PINYIN}]{{1,7}})[{CLOSING_PARENS}]")
+_TONED_GLOSS = re.compile(rf"[{OPENING_PARENS}][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]")
 _MIN_GLOSSES = 3
 """A report counts as glossed (Traditional text with pinyin after characters) from this many."""
 
 _DAMAGE_TOKEN = re.compile(
     rf"""(?P<question>\?)
-    | (?P<glossed>[{CJK}][(（][{_PINYIN}]+[)）])
-    | (?P<orphan>[(（][{_PINYIN}]+[)）])
-    | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[)）]?|[{_PINYIN}]+[)）]|[A-Za-z](?=[(（][{_PINYIN}]+[)）]))
-    | (?P<group>(?:[{CJK}](?![(（]))+)""",
+    | (?P<glossed>[{CJK}][{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
+    | (?P<orphan>[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
+    | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]?|[{_PINYIN}]+[{CLOSING_PARENS}]|[A-Za-z](?=[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}]))
+    | (?P<group>(?:[{CJK}](?![{OPENING_PARENS}]))+)""",
     re.VERBOSE,
 )
 
+CONTENT = re.compile(r"[^\W_]")
+"""A letter or digit, of any script: text without one (a stray ……) is nothing to read."""
 _SPACES = re.compile(r"[^\S\n]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
@@ -50,28 +59,42 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # wherever they are; body furniture is only ever dropped (outside the body it is metadata to read).
 _WIDGETS = re.compile(
     r"^[【\[]?(分享到?|打印|打印本页|关闭|關閉|关闭窗口|纠错|糾錯|收藏|字号|字號|×|TOP↑?|返回顶部|返回頂部)"
-    r"[】\]]?[::]?$"
+    rf"[】\]]?[{COLONS}]?$"
 )
+_CLOCK = r"\d{1,2}:\d\d\s*/\s*\d{1,2}:\d\d"
+"""An audio player's position and length: 00:00/03:25."""
+_SCAN_WORD = r"扫一扫|掃一掃|扫码|掃碼|扫描|掃描|二维码|二維碼"
+_SCAN_WIDGET_WORD = (
+    rf"{_SCAN_WORD}|微信|手机|手機|分享|关注|關注|下载|下載|阅读|閱讀|打开|打開|当前页|當前頁|本页|本頁"
+    r"|朋友圈|客户端|客戶端|在|用|到"
+)
+"""The words a scan-the-QR-code widget is made of (微信扫一扫, 扫一扫在手机打开当前页)."""
+_CRUMB = rf"[^\s>›»{COMMAS}{COLONS}{TERMINALS}]{{1,15}}"
+"""One step of a navigation trail: a short name."""
 _NOISE_LINES = re.compile(
-    r"""^(?:
-        [\d\s.、,]+                                       # lone digits, "1 1 1", "1."
+    rf"""^(?:
+        [\d\s.、,]+                                     # lone digits, "1 1 1", "1."
       | 手机版|手機版|电脑版|電腦版|网站首页|網站首頁
-      | .{0,30}(扫一扫|掃一掃|二维码|二維碼|扫码|掃碼).{0,20}   # scan-QR widgets
-      | .*(收听本文|收聽本文|\d\d:\d\d\s*/\s*\d\d:\d\d).*    # the audio player
-      | [^。!?!?]{1,40}\s[>›»]\s[^。!?!?]{1,40}           # navigation: 河北频道 > 全景河北
+      | (?=.{{1,30}}$)(?:{_SCAN_WIDGET_WORD}|\s)*(?:{_SCAN_WORD})(?:{_SCAN_WIDGET_WORD}|\s)*
+      | (?:收听本文|收聽本文)(?:\s*{_CLOCK})? | {_CLOCK}  # the audio player
+      | (?:(?:当前位置|當前位置|您的位置)[{COLONS}]\s*)?{_CRUMB}(?:\s*[>›»]\s*{_CRUMB})+  # navigation
     )$""",
     re.VERBOSE,
 )
+"""Lines that are page furniture whole: each rule matches the complete line, never prose that
+merely holds one of its words (采样时间为08:00/12:00, 扫码登记)."""
 _BODY_FURNITURE = re.compile(
-    r"""^[((]?\s*(?:
-        .{0,12}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[::]
-      | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)
-      | (来源|來源|发布时间|發布時間|發佈時間)\s*[::]
+    rf"""^[{OPENING_PARENS}]?\s*(?:
+        [^\s{COMMAS}{TERMINALS}]{{0,12}}(责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核)\s*[{COLONS}]
+      | (本文链接|本文鏈接|原文链接|原文鏈接|相关链接|相關鏈接|关键词|關鍵詞|关键字|關鍵字|标签|標籤)\s*[{COLONS}]
+      | (来源|來源|发布时间|發布時間|發佈時間)\s*[{COLONS}]
       | https?://\S+$
     )""",
     re.VERBOSE,
 )
-_NUMBERED_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\d{1,2}[、.]|[((][一二三四五六七八九十\d]+[))])")
+_NUMBERED_HEADING = re.compile(
+    rf"^(?:[一二三四五六七八九十]+[、.]|\d{{1,2}}[、.]|[{OPENING_PARENS}][一二三四五六七八九十\d]+[{CLOSING_PARENS}])"
+)
 
 _MARKDOWN = (
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images
@@ -83,6 +106,10 @@ _MARKDOWN = (
 
 _METADATA_HINT = re.compile(r"https?://|\d{4}\s*[-/.年]\s*\d")
 
+MAX_PARAGRAPH = 2000
+"""No line is joined onto a paragraph this long: joining stops there (each join costs the whole
+paragraph), and the sentences keep a paragraph's parts this long apart (``index.sentences``)."""
+_OPEN_TAIL = 300
 _HEADING_MAX = 60
 _BODY_MIN = 20
 _CAPTION_REPEAT_MIN = 10
@@ -101,6 +128,8 @@ class Paragraph:
 @dataclass(frozen=True)
 class CleanDocument:
     paragraphs: tuple[Paragraph, ...]
+    dropped: tuple[str, ...]
+    """Lines and paragraphs dropped as page furniture or photo captions, for the operator to see."""
     glosses: int
     """How many pinyin glosses were removed."""
     damaged: int
@@ -118,7 +147,9 @@ def clean(text: str, *, markdown: bool = False) -> CleanDocument:
     lines = text.split("\n")
     if markdown:
         lines = [unmark(line) for line in lines]
-    return CleanDocument(label(paragraphs(lines)), glosses=glosses, damaged=damaged)
+    drafts, noise = paragraphs(lines)
+    labelled, furniture = label(drafts)
+    return CleanDocument(labelled, noise + furniture, glosses=glosses, damaged=damaged)
 
 
 def normalise_spaces(text: str) -> str:
@@ -192,7 +223,7 @@ def _damaged_end(
 def _gloss_readings(text: str) -> Counter:
     """How often each (character, reading) gloss pair occurs: a report glosses a character the
     same way throughout, so a pair seen once whose reading belongs to another character is noise."""
-    pairs = re.finditer(rf"[{CJK}][(（]([{_PINYIN}]+)[)）]", text)
+    pairs = re.finditer(rf"[{CJK}][{OPENING_PARENS}]([{_PINYIN}]+)[{CLOSING_PARENS}]", text)
     return Counter((m.group()[0], m.group(1)) for m in pairs)
 
 
@@ -228,43 +259,45 @@ class _Draft:
     """Blank lines before this paragraph."""
 
 
-def paragraphs(lines: list[str]) -> list[_Draft]:
+def paragraphs(lines: list[str]) -> tuple[list[_Draft], tuple[str, ...]]:
     """Group lines into paragraphs: a blank line separates; a line that breaks off mid-sentence
-    is joined with the next one. Widget words and noise lines are dropped on the way."""
+    is joined with the next one. Widget words and noise lines are dropped on the way; the lines
+    dropped whole come back beside the paragraphs."""
     drafts: list[_Draft] = []
+    dropped: list[str] = []
     blanks = 0
     broken = True
     for raw in lines:
         line = " ".join(token for token in raw.split(" ") if not _WIDGETS.match(token))
-        if not line:
-            if raw:  # the whole line was widgets
-                broken, blanks = True, 0
-            else:
-                blanks += 1
+        if not raw:
+            blanks += 1
             continue
-        if _NOISE_LINES.match(line):
+        if not line or _NOISE_LINES.match(line):  # only widgets, or a noise line
+            dropped.append(raw)
             broken, blanks = True, 0
             continue
-        if drafts and not blanks and not broken and _open(drafts[-1].text):
+        if drafts and not blanks and not broken and _joinable(drafts[-1].text):
             drafts[-1].text = _join(drafts[-1].text, line)
         else:
             block = drafts[-1].block + (1 if blanks else 0) if drafts else 0
             drafts.append(_Draft(line, block, blanks if drafts else 0))
         blanks, broken = 0, False
-    return drafts
+    return drafts, tuple(dropped)
 
 
-def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
+def label(drafts: list[_Draft]) -> tuple[tuple[Paragraph, ...], tuple[str, ...]]:
     """Label paragraphs: header before the body, footer after it; inside, body paragraphs,
-    section headings, and furniture or photo captions which are dropped. A body paragraph that
-    stops mid-sentence continues into the next one."""
+    section headings, and furniture or photo captions which are dropped (and returned beside
+    the paragraphs). A body paragraph that stops mid-sentence continues into the next one.
+    The body runs from the first prose paragraph to the last, so prose without a sentence
+    terminal (a whole report of it, or a last paragraph) is body, not header or footer."""
     start = 1 if drafts and _heading_like(drafts[0].text) else 0
     first_body = next(
-        (i for i in range(start, len(drafts)) if _body_like(drafts[i].text)),
-        # a short report: its first sentence, however short
-        next((i for i in range(start, len(drafts)) if _ends(drafts[i].text)), len(drafts)),
+        (i for i in range(start, len(drafts)) if _opens_body(drafts[i].text)),
+        # a short report: its first sentence, however short, or its first unpunctuated prose
+        next((i for i in range(start, len(drafts)) if _prose(drafts[i].text)), len(drafts)),
     )
-    last_body = max((i for i, d in enumerate(drafts) if _ends(d.text)), default=first_body - 1)
+    last_body = max((i for i, d in enumerate(drafts) if _prose(d.text)), default=first_body - 1)
     last_body = max(last_body, first_body)
     header = drafts[:first_body]
     lead_headings = []
@@ -276,13 +309,19 @@ def label(drafts: list[_Draft]) -> tuple[Paragraph, ...]:
     bodies = [d for d in middle if _body_like(d.text)]
     usual_gap = statistics.median([d.gap for d in bodies]) if bodies else 1
     labelled = [Paragraph(d.text, "header", d.block) for d in header]
+    dropped = []
     for i, draft in enumerate(middle):
-        gap_after = middle[i + 1].gap if i + 1 < len(middle) else 0
+        last = i + 1 == len(middle)
+        gap_after = 0 if last else middle[i + 1].gap
         kind = _middle_kind(draft, gap_after, usual_gap, bodies)
+        if last and _prose(draft.text):
+            kind = "body"  # nothing follows for it to head
         if kind:
             labelled.append(Paragraph(draft.text, kind, draft.block))
+        else:
+            dropped.append(draft.text)
     labelled += [Paragraph(d.text, "footer", d.block) for d in footer]
-    return tuple(labelled)
+    return tuple(labelled), tuple(dropped)
 
 
 def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> ParagraphKind | None:
@@ -291,13 +330,15 @@ def _middle_kind(draft: _Draft, gap_after: int, usual_gap: float, bodies) -> Par
         return None
     if _body_like(text) or _ends(text) or len(text) > _HEADING_MAX:
         return "body"
+    if not bodies and _prose(text):
+        return "body"  # a report that ends no sentence: no telling its headings by punctuation
     set_apart = max(draft.gap, gap_after) > usual_gap
     repeated = len(text) >= _CAPTION_REPEAT_MIN and any(
         text in body.text for body in bodies if body is not draft
     )
     if set_apart or repeated:
         return None  # a photo caption
-    if not re.search(rf"[{CJK}A-Za-z0-9]", text):
+    if not CONTENT.search(text):
         return None
     return "heading"
 
@@ -321,7 +362,14 @@ def _join(left: str, right: str) -> str:
 def _ends(text: str) -> bool:
     """Whether the text ends a sentence (closing quotes and brackets aside)."""
     stripped = text.rstrip(CLOSERS + " ")
-    return bool(stripped) and stripped[-1] in TERMINALS + ";;"
+    return bool(stripped) and stripped[-1] in TERMINALS + SEMICOLONS
+
+
+def _joinable(text: str) -> bool:
+    """Whether the next line continues this paragraph: it is not too long yet, and its end is
+    open (judged on its last _OPEN_TAIL characters: looking at the whole paragraph again at
+    each line would cost the square of its length)."""
+    return len(text) < MAX_PARAGRAPH and _open(text[-_OPEN_TAIL:])
 
 
 def _open(text: str) -> bool:
@@ -332,7 +380,26 @@ def _open(text: str) -> bool:
 
 
 def _body_like(text: str) -> bool:
-    return len(text) >= _BODY_MIN and not _TERMINAL_SET.isdisjoint(text)
+    return len(text) >= _BODY_MIN and _TERMINAL.search(text) is not None
+
+
+def _opens_body(text: str) -> bool:
+    """Whether the body may start at this paragraph: it holds sentences, or it is longer than any
+    heading and no publication line (a link, a date)."""
+    return _body_like(text) or (len(text) > _HEADING_MAX and not _METADATA_HINT.search(text))
+
+
+def _prose(text: str) -> bool:
+    """Whether the text is running prose, with or without a sentence terminal: it ends a
+    sentence, it is longer than any heading, or it is of a sentence's length and no publication
+    line (a credit, a link, a date)."""
+    if _ends(text) or len(text) > _HEADING_MAX:
+        return True
+    return (
+        len(text) >= _BODY_MIN
+        and not _BODY_FURNITURE.match(text)
+        and not _METADATA_HINT.search(text)
+    )
 
 
 def _heading_like(text: str) -> bool:

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index.cleaning import clean
+from index.cleaning import MAX_PARAGRAPH, CleanDocument, clean
 from index.errors import CorpusError, UnreadableFile
 from index.metadata import extract
 from index.models import Corpus, Report, ReportMeta
 from index.reading import decode, discover, relative_name
-from index.sentences import split
-from index.sidecar import SIDECAR_NAME, Override, load_sidecar
+from index.sentences import CHUNK, MAX_SENTENCE, Split, split
+from index.sidecar import SIDECAR_NAME, UNKNOWN_DATE, Override, load_sidecar
 
 __all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
+
+log = logging.getLogger(__name__)
+
+_SHOWN_CHARS = 100
+"""How much of the text left out of the index a note quotes."""
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:
@@ -89,19 +95,63 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
     parts = split(name, document)
     if not parts.sentences:
         raise UnreadableFile(f"{name}: skipped, no sentences found in it; is it a report?")
-    warnings = []
-    if document.damaged:
+    warnings = _damage(name, document.damaged, override)
+    if meta.date is None and "date" not in meta.overrides:
         warnings.append(
-            f"{name}: {document.damaged} run(s) of characters damaged by a bad encoding round-trip, "
-            "each shown as one U+FFFD (\ufffd)"
+            f'{name}: no date found; set one in {SIDECAR_NAME} if you know it, or "{UNKNOWN_DATE}"'
         )
-    if meta.date is None:
-        warnings.append(f"{name}: no date found; set one in {SIDECAR_NAME} if you know it")
-    return Report(meta=meta, text=parts.text, sentences=parts.sentences, warnings=tuple(warnings))
+    return Report(
+        meta=meta,
+        text=parts.text,
+        sentences=parts.sentences,
+        warnings=tuple(warnings),
+        notes=tuple(_left_out(document) + _cut(name, parts)),
+    )
+
+
+def _damage(name: str, damaged: int, override: Override | None) -> list[str]:
+    """A warning about the runs of damaged characters, unless metadata.toml accepts that many."""
+    accepted = override.damaged if override else None
+    if not damaged or damaged == accepted:
+        return []
+    warning = (
+        f"{name}: {damaged} run(s) of characters damaged by a bad encoding round-trip, "
+        "each shown as one U+FFFD (\ufffd)"
+    )
+    return [warning + (f"; {SIDECAR_NAME} accepts {accepted}" if accepted else "")]
+
+
+def _cut(name: str, parts: Split) -> list[str]:
+    """A note, and a logged warning, saying which over-long paragraphs and sentences were cut:
+    a report of megabytes would otherwise cost every question that touches it."""
+    if not parts.long_paragraphs and not parts.long_sentences:
+        return []
+    note = (
+        f"{name}: cut to keep answers quick: {parts.long_paragraphs} paragraph(s) over "
+        f"{MAX_PARAGRAPH} characters into parts, {parts.long_sentences} sentence(s) over "
+        f"{MAX_SENTENCE} characters into chunks of at most {CHUNK}"
+    )
+    log.warning(note)
+    return [note]
+
+
+def _left_out(document: CleanDocument) -> list[str]:
+    """A note counting the lines dropped as page furniture or captions and those after the body,
+    quoting the first of them, so that real text dropped by mistake can be seen."""
+    left_out = [*document.dropped, *(p.text for p in document.of_kind("footer"))]
+    if not left_out:
+        return []
+    shown = " | ".join(left_out)
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + "…"
+    return [f"{len(left_out)} line(s) left out as page furniture, captions or footer: {shown}"]
 
 
 def _apply(meta: ReportMeta, override: Override) -> ReportMeta:
-    given = override.given()
-    if "date" in given:
+    given: dict[str, str | None] = dict(override.metadata())
+    if given.get("date") == UNKNOWN_DATE:
+        given["date"] = None
+        meta = dataclasses.replace(meta, date_provenance="unknown")
+    elif "date" in given:
         meta = dataclasses.replace(meta, date_provenance="override")
     return dataclasses.replace(meta, **given, overrides=tuple(given))

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from index.cleaning import CJK, CleanDocument
+from index.cleaning import CJK, COLONS, COMMAS, OPENING_PARENS, CleanDocument
 from index.models import ReportMeta
 
 _URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+?(?=\d{4}\s*年|[^A-Za-z0-9._~:/?#@!$&'*+,;=%-]|$)")
@@ -21,12 +21,15 @@ _FULL_DATE = re.compile(
 )
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _LABEL = r"(?:发布时间|發布時間|發佈時間|时间|時間|日期|来源|來源|稿源|出处|出處|作者|记者|記者|编辑|編輯|责任编辑|責任編輯)"
-_SOURCE = re.compile(rf"(?:来源|來源|稿源|出处|出處)\s*[::]\s*([^\s::]+)(?:\s+([{CJK}]{{2,3}}(?:\s+[{CJK}]{{2,3}})*))?(?=\s|$)")
-_AUTHOR = re.compile(rf"(?:作者|记者|記者|撰稿|撰文|文)\s*[::]\s*([{CJK}]{{2,4}}(?:[\s、,,]+[{CJK}]{{2,4}})*)")
+_LABELLED = re.compile(rf"{_LABEL}\s*[{COLONS}]")
+_SOURCE = re.compile(rf"(?:来源|來源|稿源|出处|出處)\s*[{COLONS}]\s*([^\s{COLONS}]+)(?:\s+([{CJK}]{{2,3}}(?:\s+[{CJK}]{{2,3}})*))?(?=\s|$)")
+_AUTHOR = re.compile(rf"(?:作者|记者|記者|撰稿|撰文|文)\s*[{COLONS}]\s*([{CJK}]{{2,4}}(?:[\s、{COMMAS}]+[{CJK}]{{2,4}})*)")
 _NAMES_LINE = re.compile(rf"^[{CJK}]{{2,3}}(?:\s+[{CJK}]{{2,3}}){{0,5}}$")
 _SITE_SUFFIX = r"(?:网|網|在线|在線|日报|日報|晚报|晚報|频道|頻道|电视台|電視台)"
 _SITE = re.compile(rf"^[{CJK}A-Za-z]{{1,10}}{_SITE_SUFFIX}$")
-_SITE_EDITOR = re.compile(rf"^[((]?\s*([{CJK}]{{1,10}}{_SITE_SUFFIX})\s*(?:责任|責任)?(?:编辑|編輯)\s*[::]")
+_SITE_EDITOR = re.compile(
+    rf"^[{OPENING_PARENS}]?\s*([{CJK}]{{1,10}}{_SITE_SUFFIX})\s*(?:责任|責任)?(?:编辑|編輯)\s*[{COLONS}]"
+)
 
 # Dates the text mentions, for inference: full dates, year-months, bare years (which set the year
 # for the month-day mentions after them), month-days and bare months.
@@ -49,9 +52,8 @@ def extract(file: str, document: CleanDocument) -> ReportMeta:
     labelled = _first(m for line in lines if (m := _SOURCE.search(line)))
     named = _first(_author(line) for line in lines)
     author = named or (labelled and labelled.group(2))
-    if site and labelled and labelled.group(1) != site and not author:
-        author = labelled.group(1)  # the publisher reprinted what this body wrote
-    source = site or (labelled and labelled.group(1)) or None
+    # What the page labels its source is the source, even where another site reprinted it.
+    source = (labelled and labelled.group(1)) or site or None
 
     date, provenance = _explicit_date(lines), "explicit"
     if date is None:
@@ -87,7 +89,7 @@ def _is_publication_line(text: str) -> bool:
     return bool(
         _URL.search(text)
         or _FULL_DATE.search(text)
-        or re.search(rf"{_LABEL}\s*[::]", text)
+        or _LABELLED.search(text)
         or _site(text)
     )
 
@@ -103,8 +105,8 @@ def _site(line: str) -> str | None:
 
 def _author(line: str) -> str | None:
     if match := _AUTHOR.search(line):
-        return " ".join(re.split(r"[\s、,,]+", match.group(1)))
-    if _NAMES_LINE.match(line):
+        return " ".join(re.split(rf"[\s、{COMMAS}]+", match.group(1)))
+    if _NAMES_LINE.match(line) and not _SITE.match(line):  # 人民网 is no name
         return line
     return None
 

@@ -53,6 +53,8 @@ class Report:
     text: str
     sentences: tuple[Sentence, ...]
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What reading left out of the index or cut, for the operator to check (not problems)."""
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ def analyzer() -> Analyzer:
 PINNED = [
     pytest.param(
         "黨員志願者在核酸採(cǎi)樣點值守，ＳＡＲＳ－ＣｏＶ－２",
-        "党员 志愿 愿者 志愿者 核酸 采 c i 样点 值守 sars cov 2 党 党员 员 员志 志 志愿 愿 愿者 者 者在 在核 核 核酸 酸 酸采 样 样点 点 点值 值 值守 守",
-        "党员 志愿 愿者 志愿者 核酸 采 c i 样点 值守 sars cov 2 党员 员志 志愿 愿者 者在 在核 核酸 酸采 样点 点值 值守",
+        "党员 志愿 愿者 志愿者 核酸 采 cǎi 样点 值守 sars cov 2 党 党员 员 员志 志 志愿 愿 愿者 者 者在 在核 核 核酸 酸 酸采 样 样点 点 点值 值 值守 守",
+        "党员 志愿 愿者 志愿者 核酸 采 cǎi 样点 值守 sars cov 2 党员 员志 志愿 愿者 者在 在核 核酸 酸采 样点 点值 值守",
         id="traditional-full-width-pinyin-gloss",
     ),
     pytest.param(
@@ -54,6 +54,24 @@ PINNED = [
         "鿿 㐀 龘 岂 鿿㐀 㐀龘 龘岂",
         "鿿 㐀 龘 岂 鿿㐀 㐀龘 龘岂",
         id="characters-outside-jiebas-range",
+    ),
+    pytest.param(
+        "こんにちは世界，ありがとう。",
+        "こんにちは 世界 ありがとう こ こん ん んに に にち ち ちは は は世 世 世界 界 あ あり り りが が がと と とう う",
+        "こんにちは 世界 ありがとう こん んに にち ちは は世 世界 あり りが がと とう",
+        id="kana",
+    ),
+    pytest.param(
+        "감사합니다 서울",
+        "감사합니다 서울 감 감사 사 사합 합 합니 니 니다 다 서 서울 울",
+        "감사합니다 서울 감사 사합 합니 니다 서울",
+        id="hangul",
+    ),
+    pytest.param(
+        "Привет, мир! Café naïve 2つ",
+        "привет мир café naïve 2 つ",
+        "привет мир café naïve 2 つ",
+        id="other-letters-make-whole-words",
     ),
 ]
 

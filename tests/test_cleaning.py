@@ -128,3 +128,49 @@ def test_wrapped_title_lines_stay_apart_from_the_body():
         ("header", "副标题"),
         ("body", "正文第一句话写在这里,说明一些情况。正文第二句。"),
     ]
+
+
+def test_a_paragraph_ending_in_a_full_width_question_mark_is_no_heading():
+    body = "正文第一句话写在这里,说明一些情况和问题。"
+    document = clean(f"标题\n\n{body}\n\n「大家准备好了吗\uff1f」\n\n{body}\n")  # ？
+    assert ("body", "「大家准备好了吗\uff1f」") in [(p.kind, p.text) for p in document.paragraphs]
+
+
+def test_furniture_and_captions_dropped_are_returned():
+    document = clean(
+        "标题\n\n手机版\n\n正文第一句话写在这里,说明一些情况。\n\n关键词:防疫\n\n正文第二句话写在这里,说明一些情况。\n"
+    )
+    assert document.dropped == ("手机版", "关键词:防疫")
+    assert "left out" not in "".join(p.text for p in document.paragraphs)
+
+
+BODY = "正文第一句话写在这里,说明一些情况。"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "采样时间为08:00/12:00",
+        "采样时间为08:00/12:00,请市民按时前往。",
+        "扫码登记",
+        "市民可扫码登记后进入,无需排队。",
+        "本站提供收听本文的功能,方便视障读者。",
+        "体温 > 37.3℃ 的人员需立即就医",
+        "标签化管理让每一户都有人负责。",
+    ],
+)
+def test_prose_that_mentions_furniture_words_is_kept(prose):
+    document = clean(f"标题\n\n{BODY}\n\n{prose}\n\n{BODY}\n")
+    assert prose in [p.text for p in document.of_kind("heading", "body")]
+    assert document.dropped == ()
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    ["收听本文", "收聽本文 00:00/03:25", "00:00 / 00:00", "微信扫一扫", "扫一扫 二维码", "扫码分享",
+     "手机扫码阅读", "扫一扫在手机打开当前页", "河北频道 > 全景河北", "当前位置:首页>新闻中心>正文",
+     "关键词:防疫", "标签：党建"],
+)
+def test_furniture_lines_are_dropped_and_reported(furniture):
+    document = clean(f"标题\n\n{BODY}\n\n{furniture}\n\n{BODY}\n")
+    assert document.dropped == (furniture,)

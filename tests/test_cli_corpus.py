@@ -25,7 +25,9 @@ def test_prints_metadata_counts_and_warnings(tmp_path):
     assert "  date:      2021-09-22 (inferred)\n" in out
     assert "  date:      - (unknown)\n" in out
     assert "  url:       http://www.wxhgws.com\n  sentences: 40\n" in out
-    assert "002_7e09391dc468c881.txt: 5 run(s) of characters damaged" in out
+    assert "002_7e09391dc468c881.txt (set in metadata.toml: date)\n" in out
+    assert "warning:" not in out  # corpus/metadata.toml accepts the damage and the unknown date
+    assert "  note:      3 line(s) left out as page furniture, captions or footer: 河北频道 > 全景河北 | " in out
     assert out.rstrip().endswith("5 reports read, 0 corpus warnings")
 
 

@@ -17,7 +17,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 def copy_corpus(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
-    shutil.copytree(CORPUS, corpus)
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("metadata.toml"))
     return corpus
 
 

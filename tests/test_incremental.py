@@ -96,9 +96,8 @@ def test_a_metadata_override_reanalyses_only_its_report(
     corpus: Path, tmp_path: Path, analyzer: Analyzer
 ) -> None:
     build_index(corpus, tmp_path / "ix", analyzer)
-    (corpus / "metadata.toml").write_text(
-        '["003_99b2eed65f7f11de.txt"]\ntitle = "株洲市援鄂医疗队"\n', encoding="utf-8"
-    )
+    with open(corpus / "metadata.toml", "a", encoding="utf-8") as sidecar:
+        sidecar.write('\n["003_99b2eed65f7f11de.txt"]\ntitle = "株洲市援鄂医疗队"\n')
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
     assert summary.analysed == 1
 

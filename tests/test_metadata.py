@@ -24,8 +24,8 @@ EXPECTED = {
     ),
     "001": dict(
         title="吉林:争做抗疫“五大员” 让党旗在卫生疫情防控一线高高飘扬",
-        date="2020-02-19", date_provenance="explicit", source="共产党员网",
-        author="吉林省卫生健康委员会党组", url=None,
+        date="2020-02-19", date_provenance="explicit", source="吉林省卫生健康委员会党组",
+        author=None, url=None,
     ),
     "002": dict(
         title="黨旗所指 沖鋒所向 堅決打贏疫情防控遭遇戰 ——市婦保院黨委戰“疫”紀實之一",
@@ -47,7 +47,8 @@ EXPECTED = {
 def test_metadata_of_each_report(key):
     meta = metas()[key]
     assert {field: getattr(meta, field) for field in EXPECTED[key]} == EXPECTED[key]
-    assert meta.overrides == ()
+    # corpus/metadata.toml says that nobody knows 002's date
+    assert meta.overrides == (("date",) if key == "002" else ())
 
 
 def test_all_five_reports_are_read():
@@ -92,3 +93,16 @@ def test_inferred_dates(text, date):
 def test_url_is_cut_before_a_glued_date():
     meta = metas()["004"]
     assert meta.url == "http://www.wxhgws.com"
+
+
+def test_full_width_colons_label_source_and_author():
+    header = "来源\uff1a新华社 作者\uff1a张三"  # ：
+    meta = extract("r.txt", clean(f"标题\n{header}\n\n正文第一句话写在这里,说明一些情况。\n"))
+    assert (meta.title, meta.source, meta.author) == ("标题", "新华社", "张三")
+
+
+def test_the_labelled_source_wins_over_the_reprinting_site_and_is_no_author():
+    meta = extract(
+        "r.txt", clean("标题\n人民网\n来源:新华社\n\n正文第一句话写在这里,说明一些情况。\n")
+    )
+    assert (meta.source, meta.author) == ("新华社", None)

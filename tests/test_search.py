@@ -183,3 +183,21 @@ def test_a_question_a_sentence_answers_is_confident(searcher: Searcher) -> None:
     result = searcher.search("王文元老人交了多少钱特殊党费")
     assert result.confident and not result.hits[0].partial
     assert "2000元" in result.hits[0].sentence.text
+
+
+def test_words_of_any_script_are_found(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "r.txt").write_text(
+        "标题\n\nこんにちは世界。\n\nありがとうございました。\n\n정말 감사합니다!\n\nПривет, мир!\n\n防疫工作。\n",
+        encoding="utf-8",
+    )
+    build_index(corpus, tmp_path / "index")
+    searcher = Searcher.open(tmp_path / "index")
+    for question, answer in [
+        ("ありがとう", "ありがとうございました。"),
+        ("こんにちは", "こんにちは世界。"),
+        ("감사합니다", "정말 감사합니다!"),
+        ("привет", "Привет, мир!"),
+    ]:
+        assert searcher.search(question).hits[0].sentence.text == answer, question

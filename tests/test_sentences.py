@@ -4,10 +4,10 @@ import re
 from functools import cache
 from pathlib import Path
 
-from index.cleaning import CJK, clean
-from index.corpus import load_corpus
+from index.cleaning import CJK, MAX_PARAGRAPH, clean
+from index.corpus import load_corpus, read_report
 from index.models import DAMAGED
-from index.sentences import LONG_SENTENCE, spans, split
+from index.sentences import CHUNK, LONG_SENTENCE, spans, split
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -108,3 +108,81 @@ def test_split_on_a_small_document():
         ("第二句!", 11, 15, 0, "一、第一部分"),
         ("第三句?", 23, 27, 1, "二、第二部分"),
     ]
+
+
+def test_full_width_question_and_exclamation_marks_end_sentences():
+    text = "他说\uff1a真的吗\uff1f我不信\uff01这是第三句。"  # ： ？ ！
+    assert [text[s:e] for s, e in spans(text)] == ["他说\uff1a真的吗\uff1f", "我不信\uff01", "这是第三句。"]
+
+
+def test_long_sentences_are_cut_after_full_width_semicolons():
+    text = "甲" * 100 + "\uff1b" + "乙" * 100 + "。"  # ；
+    assert [text[s:e] for s, e in spans(text)] == ["甲" * 100 + "\uff1b", "乙" * 100 + "。"]
+
+
+PROSE_WITHOUT_TERMINALS = (
+    "各级党组织迅速行动 全力以赴做好疫情防控工作，广大党员冲锋在前，医护人员日夜坚守在抗疫一线，"
+    "志愿者们走街串巷宣传防疫知识，社区工作人员逐户排查登记，确保不漏一户不漏一人，"
+    "全市上下形成了联防联控群防群治的强大合力，疫情防控工作取得阶段性成效，"
+    "各医疗机构严格落实预检分诊制度，发热门诊二十四小时值守，重点人员应检尽检，"
+    "交通卡口严格查验健康码和行程卡 车站码头设立临时检测点"
+)
+
+
+def test_a_report_without_sentence_terminals_is_read_in_chunks():
+    report = read_report("r.txt", f"标题\n\n{PROSE_WITHOUT_TERMINALS}\n".encode())
+    texts = [s.text for s in report.sentences]
+    assert len(texts) > 1 and all(len(t) <= CHUNK for t in texts)
+    assert "".join(texts) == PROSE_WITHOUT_TERMINALS
+    assert all(t.endswith("，") for t in texts[:-1])  # cut at the commas
+
+
+def test_a_last_paragraph_without_a_terminal_is_body():
+    text = "标题\n\n正文第一句话写在这里，说明一些情况。\n\n最后一段没有句号，但它仍然是正文的一部分内容\n"
+    assert [s.text for s in read_report("r.txt", text.encode()).sentences] == [
+        "正文第一句话写在这里，说明一些情况。",
+        "最后一段没有句号，但它仍然是正文的一部分内容",
+    ]
+
+
+def test_unpunctuated_latin_text_is_never_cut_inside_a_word():
+    words = "the quick brown fox jumps over the lazy dog again and again".split()
+    text = " ".join(words * 5)
+    pieces = [text[s:e] for s, e in spans(text)]
+    assert len(pieces) > 1 and all(len(p) <= CHUNK for p in pieces)
+    assert " ".join(pieces) == text
+
+
+def test_a_chunk_without_soft_breaks_is_cut_where_it_must():
+    text = "甲" * 300
+    assert [e - s for s, e in spans(text)] == [CHUNK, CHUNK, 300 - 2 * CHUNK]
+
+
+def test_any_script_makes_a_sentence():
+    for text in ["ありがとう。", "감사합니다.", "Привет, мир!", "Ελλάδα."]:
+        assert [text[s:e] for s, e in spans(text)] == [text]
+
+
+def test_a_report_of_one_huge_paragraph_is_read_in_bounded_pieces(caplog):
+    text = re.sub("[。！？!?]", "，", "".join((CORPUS / "000_f160c81bd3db8945.txt").read_text().split()))
+    sentence = (text * 2)[:1500] + "。"  # a sentence far over MAX_SENTENCE
+    paragraph = sentence * (2 * 2**20 // len(sentence.encode()))  # 2 MB on one line
+    report = read_report("huge.txt", f"标题\n\n{paragraph}\n".encode())
+    assert "".join(s.text for s in report.sentences) == paragraph
+    assert max(len(s.text) for s in report.sentences) <= CHUNK
+    lengths: dict[int, int] = {}
+    for s in report.sentences:
+        lengths[s.paragraph] = lengths.get(s.paragraph, 0) + len(s.text)
+    assert len(lengths) > 1 and max(lengths.values()) <= MAX_PARAGRAPH + CHUNK
+    (note,) = [n for n in report.notes if "cut" in n]
+    assert note.startswith("huge.txt: cut to keep answers quick: 1 paragraph(s) over 2000 characters")
+    assert re.search(r"\b[1-9]\d* sentence\(s\) over 300 characters into chunks of at most 120$", note)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [note]
+
+
+def test_hard_wrapped_lines_stop_joining_at_the_paragraph_bound():
+    line = "这是一行被硬换行的正文文字，每行四十多个字，内容很长很长很长很长很长，还没有写完"
+    document = clean("标题\n\n" + "\n".join([line] * 200) + "。\n")
+    bodies = [p.text for p in document.of_kind("body")]
+    assert len(bodies) > 1 and max(map(len, bodies)) < MAX_PARAGRAPH + len(line)
+    assert "".join(bodies) == line * 200 + "。"

@@ -72,6 +72,9 @@ def test_syntax_error_names_the_line(corpus_copy):
         ('["a.txt"]\ndate = 2021-02-03\n', r'\["a\.txt"\]: date must be a non-empty string'),
         ('["a.txt"]\ntitle = ""\n', r'\["a\.txt"\]: title must be a non-empty string'),
         ('title = "x"\n', r'\["title"\]: expected a table'),
+        ('["a.txt"]\ndamaged = "5"\n', r'\["a\.txt"\]: damaged must be a whole number above 0'),
+        ('["a.txt"]\ndamaged = 0\n', r'\["a\.txt"\]: damaged must be a whole number above 0'),
+        ('["a.txt"]\ndamaged = true\n', r'\["a\.txt"\]: damaged must be a whole number above 0'),
     ],
 )
 def test_bad_entries_name_the_file_key(toml, message):
@@ -86,3 +89,38 @@ def test_partial_dates_are_allowed():
 
 def test_no_sidecar_no_overrides(corpus_copy):
     assert all(r.meta.overrides == () for r in load_corpus(corpus_copy).reports)
+
+
+def test_a_date_known_to_be_unknown_is_said_so_and_not_warned_about(corpus_copy):
+    (corpus_copy / "metadata.toml").write_text(
+        '["002_7e09391dc468c881.txt"]\ndate = "unknown"\n', encoding="utf-8"
+    )
+    report = load_corpus(corpus_copy).reports[0]
+    assert (report.meta.date, report.meta.date_provenance, report.meta.overrides) == (
+        None, "unknown", ("date",),
+    )
+    assert not any("no date found" in w for w in report.warnings)
+
+
+def test_damage_seen_and_accepted_is_not_warned_about_unless_it_changes(corpus_copy):
+    def damage_warnings(count: int) -> list[str]:
+        (corpus_copy / "metadata.toml").write_text(
+            f'["002_7e09391dc468c881.txt"]\ndamaged = {count}\n', encoding="utf-8"
+        )
+        return [w for w in load_corpus(corpus_copy).reports[0].warnings if "damaged" in w]
+
+    assert damage_warnings(5) == []
+    assert damage_warnings(4) == [
+        "002_7e09391dc468c881.txt: 5 run(s) of characters damaged by a bad encoding round-trip, "
+        "each shown as one U+FFFD (\ufffd); metadata.toml accepts 4"
+    ]
+
+
+def test_the_bundled_reports_are_read_without_a_warning():
+    corpus = load_corpus(CORPUS)
+    assert corpus.warnings == ()
+    assert [w for r in corpus.reports for w in r.warnings] == []
+    meta = {r.meta.file[:3]: r.meta for r in corpus.reports}
+    assert (meta["002"].date, meta["002"].date_provenance, meta["002"].overrides) == (
+        None, "unknown", ("date",),
+    )
