@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from secrets import token_bytes
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 
 INLINE_TITLE_LENGTH = 100
 EXAMPLE_PREFIX = "q:"
+_EXAMPLE_BUTTON = re.compile(rf"{EXAMPLE_PREFIX}([0-9]{{1,2}})")
+"""An example button's data, exactly: ASCII digits only, as ``q:²`` passes str.isdigit()."""
 
 
 class IndexSource(Protocol):
@@ -303,12 +306,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     lang = _lang(update)
     data = query.data or ""
-    example = data.removeprefix(EXAMPLE_PREFIX)
-    if data.startswith(EXAMPLE_PREFIX) and example.isdigit():
+    example = _EXAMPLE_BUTTON.fullmatch(data)
+    if example:
         # CallbackQueries need to be answered, even if no notification to the user is needed.
         await query.answer()
         examples = EXAMPLE_QUESTIONS[lang]
-        await _answer(update, context, examples[int(example) % len(examples)])
+        await _answer(update, context, examples[int(example[1]) % len(examples)])
         return
     services = _services(context)
     pressed = parse_button(data)
