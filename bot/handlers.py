@@ -18,6 +18,7 @@ from secrets import token_bytes
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import (
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -30,7 +31,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import render
@@ -133,7 +134,7 @@ async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) ->
         return
     refusal = text("not_allowed", _lang(update))
     if update.callback_query:
-        await update.callback_query.answer(refusal, show_alert=True)
+        await _acknowledge(update.callback_query, refusal)
     elif update.inline_query:
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif update.message and _expects_reply(update.message):
@@ -308,8 +309,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     data = query.data or ""
     example = _EXAMPLE_BUTTON.fullmatch(data)
     if example:
-        # CallbackQueries need to be answered, even if no notification to the user is needed.
-        await query.answer()
+        await _acknowledge(query)
         examples = EXAMPLE_QUESTIONS[lang]
         await _answer(update, context, examples[int(example[1]) % len(examples)])
         return
@@ -321,9 +321,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     presser = _owner(query.message.chat, query.from_user) if query.message else None
     answer = services.answers.get(pressed.answer_id, presser) if pressed else None
     if pressed is None or answer is None:
-        await query.answer(text("expired", lang), show_alert=True)
+        await _acknowledge(query, text("expired", lang))
         return
-    await query.answer()
+    await _acknowledge(query)
     page_size = services.settings.page_size
     if pressed.kind == "page":
         page = min(pressed.number, render.page_count(answer.result, page_size) - 1)
@@ -347,6 +347,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             parse_mode=ParseMode.HTML,
             reply_parameters=ReplyParameters(query.message.message_id),
         )
+
+
+async def _acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
+    """Answer a button press (Telegram wants every one answered), with ``alert`` if given.
+
+    Telegram refuses the answer when the press is too old (after a restart, under load); the
+    press is acted on all the same, since the acknowledgement only stops the button's spinner."""
+    try:
+        await query.answer(alert, show_alert=alert is not None)
+    except TelegramError as error:
+        log.info("could not acknowledge a button press (%s); acting on it anyway", error)
 
 
 # -- inline mode --------------------------------------------------------------------------------

@@ -404,6 +404,8 @@ def _user(user_id: int, language_code: str) -> dict[str, Any]:
 def _describe(fault: Fault) -> str:
     if fault.status == 429:
         return f"Too Many Requests: retry after {fault.retry_after}"
+    if fault.status == 400:
+        return "Bad Request: query is too old and response timeout expired or query ID is invalid"
     return {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}.get(
         fault.status or 500, "Error"
     )
