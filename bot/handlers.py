@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INLINE_TITLE_LENGTH = 100
+INLINE_CACHE_SECONDS = 60
+PRIVATE_INLINE_CACHE_SECONDS = 5
+"""How long Telegram may reuse inline results for the same user when an allow-list is set."""
 EXAMPLE_PREFIX = "q:"
 _EXAMPLE_BUTTON = re.compile(rf"{EXAMPLE_PREFIX}([0-9]{{1,2}})")
 """An example button's data, exactly: ASCII digits only, as ``q:²`` passes str.isdigit()."""
@@ -385,7 +388,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         for n, (hit, passage) in enumerate(zip(answer.result.hits, answer.passages, strict=True))
     ]
-    await query.answer(results, cache_time=60)
+    settings = services.settings
+    if settings.allowed_users or settings.allowed_chats:
+        # Unmarked, cached results may be served to anyone typing the same query.
+        await query.answer(results, cache_time=PRIVATE_INLINE_CACHE_SECONDS, is_personal=True)
+    else:
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
     _log_answer(services, query.from_user.id, question, len(results), started)
 
 

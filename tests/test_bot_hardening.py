@@ -25,3 +25,19 @@ async def test_a_refused_callback_answer_still_turns_the_page_and_shows_the_pass
     assert "第 2/2 页" in edit.params["text"]
     assert shown[1].params["reply_parameters"]["message_id"] == reply.result["message_id"]
     assert len(fake_api.calls_to("answerCallbackQuery", ok_only=False)) == 2
+
+
+async def test_inline_answers_are_personal_and_briefly_cached_under_an_allow_list(
+    start_bot, fake_api: FakeBotApi
+) -> None:
+    """Telegram may serve cached inline results to anyone who types the same query, unless they
+    are marked personal: with an allow-list, they must be."""
+    async with start_bot(allowed_users={ALICE}):
+        fake_api.inline_query("党员", user_id=ALICE)
+        (private,) = await fake_api.wait_for("answerInlineQuery")
+    async with start_bot():
+        fake_api.inline_query("党员", user_id=ALICE)
+        public = (await fake_api.wait_for("answerInlineQuery", count=2))[1]
+    assert private.params["results"] and private.params.get("is_personal") is True
+    assert private.params["cache_time"] <= 10
+    assert public.params["cache_time"] == 60 and not public.params.get("is_personal")
