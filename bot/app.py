@@ -77,8 +77,9 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         limiter=RateLimiter(settings.rate_limit_per_minute),
     )
 
-    # Group -1 runs first and stops strangers before any handler below sees them.
-    application.add_handler(TypeHandler(Update, handlers.allow_list_gate), group=-1)
+    # Groups -2 and -1 run first: strangers, then floods, are stopped before any handler below.
+    application.add_handler(TypeHandler(Update, handlers.allow_list_gate), group=-2)
+    application.add_handler(TypeHandler(Update, handlers.rate_limit_gate), group=-1)
 
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))

@@ -68,6 +68,9 @@ class Services:
     index: IndexSource
     answers: ResultStore
     limiter: RateLimiter
+    """Replies per user and minute, counted by ``rate_limit_gate``."""
+    strangers: RateLimiter = field(default_factory=lambda: RateLimiter(1))
+    """Refusals per stranger and minute, under an allow-list."""
     salt: bytes = field(default_factory=lambda: token_bytes(16))
     """Per-process salt for anonymising user ids in logs."""
 
@@ -126,8 +129,10 @@ def _lang(update: Update) -> Lang:
 
 
 async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Strangers to a private deployment get a polite refusal and nothing from the reports."""
-    settings = _services(context).settings
+    """Strangers to a private deployment get a polite refusal, at most one a minute each, and
+    nothing from the reports."""
+    services = _services(context)
+    settings = services.settings
     if not isinstance(update, Update) or not (settings.allowed_users or settings.allowed_chats):
         return
     user, chat = update.effective_user, update.effective_chat
@@ -135,19 +140,43 @@ async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) ->
         chat and chat.id in settings.allowed_chats
     ):
         return
-    refusal = text("not_allowed", _lang(update))
-    if update.callback_query:
-        await _acknowledge(update.callback_query, refusal)
-    elif update.inline_query:
-        await update.inline_query.answer([], cache_time=0, is_personal=True)
-    elif update.message and _expects_reply(update.message):
-        await update.message.reply_text(refusal)
+    sender = user or chat
+    if sender and _expects_reply(update) and services.strangers.check(sender.id) == "allow":
+        await _refuse(update, text("not_allowed", _lang(update)))
     raise ApplicationHandlerStop
 
 
-def _expects_reply(message: Message) -> bool:
-    """Private messages, commands and messages addressed to the bot; not group chatter."""
-    return (
+async def rate_limit_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update the bot would reply to counts against its user's limit, not only questions:
+    a flood of presses or commands holds up everyone's replies as surely. The first update over
+    the limit gets a note, the rest nothing."""
+    if not isinstance(update, Update) or not update.effective_user or not _expects_reply(update):
+        return
+    verdict = _services(context).limiter.check(update.effective_user.id)
+    if verdict == "allow":
+        return
+    if verdict == "warn":
+        await _refuse(update, text("rate_limited", _lang(update)))
+    raise ApplicationHandlerStop
+
+
+async def _refuse(update: Update, note: str) -> None:
+    """Say ``note`` as the update allows: an alert on a button, no inline results, a reply."""
+    if update.callback_query:
+        await _acknowledge(update.callback_query, note)
+    elif update.inline_query:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif update.message:
+        await update.message.reply_text(note)
+
+
+def _expects_reply(update: Update) -> bool:
+    """Button presses, inline queries, and of messages those in private chats, commands and
+    those addressed to the bot; not group chatter, nor edits."""
+    if update.callback_query or update.inline_query:
+        return True
+    message = update.message
+    return message is not None and (
         message.chat.type == ChatType.PRIVATE
         or (message.text or "").startswith("/")
         or ADDRESSED_TO_BOT.filter(message)
@@ -240,11 +269,6 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     lang = _lang(update)
     message = update.effective_message
     user_id = update.effective_user.id
-    verdict = services.limiter.check(user_id)
-    if verdict != "allow":
-        if verdict == "warn":
-            await message.reply_text(text("rate_limited", lang))
-        return
     question = question.strip()
     limit = services.settings.max_question_chars
     cut_at = limit if len(question) > limit else None
@@ -372,7 +396,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.inline_query
     services = _services(context)
     question = query.query.strip()[: services.settings.max_question_chars]
-    if not question or services.limiter.check(query.from_user.id) != "allow":
+    if not question:
         await query.answer([], cache_time=0, is_personal=True)
         return
     lang = _lang(update)

@@ -2,10 +2,58 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fake_bot_api import FakeBotApi
 from test_bot_e2e import ask, buttons
 
+from bot.strings import text
+
 ALICE, BOB = 1001, 2002
+STICKER = {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
+                       "height": 1, "is_animated": False, "is_video": False}}
+SETTLE_SECONDS = 1.0
+"""Time for replies that should not come to show up."""
+
+
+def sent_to(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [c.params["text"] for c in api.calls_to("sendMessage") if c.params["chat_id"] == chat_id]
+
+
+async def test_every_reply_producing_update_counts_against_the_rate_limit(
+    start_bot, fake_api: FakeBotApi
+) -> None:
+    """A question, a passage button and /help use up a limit of 3; the sticker after them gets the
+    one notice, and /sources, an unknown command and a page button get nothing."""
+    async with start_bot(rate_limit_per_minute=3):
+        reply = await ask(fake_api, "党员")
+        labels = buttons(reply.result)
+        fake_api.press(reply.result, next(d for label, d in labels.items() if "▶" not in label))
+        await fake_api.wait_for("sendMessage", count=2)
+        await ask(fake_api, "/help")
+        notice = await ask(fake_api, None, extra=STICKER)
+        for flood in ("/sources", "/nonsense"):
+            fake_api.user_message(flood)
+        fake_api.press(reply.result, labels["下一页 ▶"])
+        await asyncio.sleep(SETTLE_SECONDS)
+    assert notice.params["text"] == text("rate_limited", "zh")
+    assert len(sent_to(fake_api, ALICE)) == 4
+    assert fake_api.calls_to("editMessageText") == []
+    assert len(fake_api.calls_to("answerCallbackQuery")) == 1
+
+
+async def test_a_stranger_gets_one_refusal_per_window(start_bot, fake_api: FakeBotApi) -> None:
+    async with start_bot(allowed_users={ALICE}):
+        greeting = await ask(fake_api, "/start", user_id=ALICE)
+        refusal = await ask(fake_api, "党员", user_id=BOB)
+        for flood in ("/start", "/help", "党员"):
+            fake_api.user_message(flood, user_id=BOB)
+        fake_api.user_message(None, user_id=BOB, extra=STICKER)
+        fake_api.press(greeting.result, next(iter(buttons(greeting.result).values())), user_id=BOB)
+        await asyncio.sleep(SETTLE_SECONDS)
+    assert refusal.params["text"] == text("not_allowed", "zh")
+    assert sent_to(fake_api, BOB) == [refusal.params["text"]]
+    assert fake_api.calls_to("answerCallbackQuery") == []
 
 
 async def test_a_refused_callback_answer_still_turns_the_page_and_shows_the_passage(
