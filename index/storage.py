@@ -5,7 +5,8 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
         manifest.json                 format version, build time, corpus fingerprint and file hashes,
-                                      analyzer settings, counts, sha256 of every other file
+                                      analyzer settings, counts, sha256 of every other file, and
+                                      a sha256 of its own other fields (checksum)
         reports.json                  one object per report: metadata, content hash, sentence id
                                       range, section headings
         sentence_text.npy sentence_bounds.npy sentence_fields.npy
@@ -192,7 +193,19 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
             f"the index at {build_dir} has format version {version}, this program reads version "
             f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
         )
+    if manifest.get("checksum") != _manifest_checksum(manifest):
+        raise IndexUnavailable(
+            f"the index manifest {manifest_path} is damaged (it does not match its checksum): "
+            "rebuild it with `reports-bot index`"
+        )
     return manifest
+
+
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of every field of a manifest but this one: the data files' sums do not cover the
+    manifest, so an edited avgdl or count would change answers while every file matched."""
+    fields = {name: value for name, value in manifest.items() if name != "checksum"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(corpus_files: dict[str, str]) -> str:
@@ -286,6 +299,7 @@ def write_build(
                 "postings": len(postings.docs),
             },
         }
+        manifest["checksum"] = _manifest_checksum(manifest)
         _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False))
     return build_dir
 
