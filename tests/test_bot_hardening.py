@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from fake_bot_api import FakeBotApi
 from test_bot_e2e import ask, buttons
 
@@ -89,3 +91,15 @@ async def test_inline_answers_are_personal_and_briefly_cached_under_an_allow_lis
     assert private.params["results"] and private.params.get("is_personal") is True
     assert private.params["cache_time"] <= 10
     assert public.params["cache_time"] == 60 and not public.params.get("is_personal")
+
+
+async def test_the_webhook_secret_is_in_no_log_line_at_debug(
+    start_bot, fake_api: FakeBotApi, unused_tcp_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "s3cret-webhook-token"
+    url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+    with caplog.at_level(logging.DEBUG):
+        async with start_bot(webhook_url=url, webhook_port=unused_tcp_port, webhook_secret=secret):
+            assert fake_api.webhook["secret_token"] == secret
+    assert any("setWebhook" in r.getMessage() for r in caplog.records), "nothing was logged"
+    assert [r.getMessage() for r in caplog.records if secret in r.getMessage()] == []
