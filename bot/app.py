@@ -157,8 +157,9 @@ def _chat_key(update: object) -> int | None:
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (which waits out 429s) that also retries calls failing on the way there.
 
-    A 5xx answer, a timeout or a cut connection surfaces from PTB as ``NetworkError``; such a call
-    is tried up to NETWORK_ATTEMPTS times with a doubling back-off. ``BadRequest`` is a
+    A 5xx answer, a timeout or a cut connection surfaces from PTB as ``NetworkError``, and a reply
+    that is not JSON as a ``TelegramError``; such a call is tried up to NETWORK_ATTEMPTS times with
+    a doubling back-off. ``BadRequest`` is a
     ``NetworkError`` too but would fail the same way again, so it is raised at once, as are
     ``Forbidden``, ``InvalidToken``, ``Conflict`` and ``RetryAfter`` (not ``NetworkError``s).
 
@@ -188,10 +189,18 @@ class RetryingRateLimiter(AIORateLimiter):
                 return await attempt_call()
             except BadRequest:
                 raise
-            except NetworkError as error:
+            except TelegramError as error:
+                if not _failed_on_the_way(error):
+                    raise
                 log.info("%s failed (%s) on attempt %d; retrying", endpoint, error, attempt)
                 await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
         return await attempt_call()
+
+
+def _failed_on_the_way(error: TelegramError) -> bool:
+    """A 5xx, timeout or cut connection (NetworkError), or a reply that is not JSON (a proxy's
+    error page: PTB raises a plain TelegramError from the ValueError decoding it)."""
+    return isinstance(error, NetworkError) or isinstance(error.__cause__, ValueError)
 
 
 async def register_commands(application: Application) -> None:

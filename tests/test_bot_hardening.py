@@ -103,3 +103,14 @@ async def test_the_webhook_secret_is_in_no_log_line_at_debug(
             assert fake_api.webhook["secret_token"] == secret
     assert any("setWebhook" in r.getMessage() for r in caplog.records), "nothing was logged"
     assert [r.getMessage() for r in caplog.records if secret in r.getMessage()] == []
+
+
+async def test_an_answer_is_not_lost_to_a_reply_that_is_not_json(
+    start_bot, fake_api: FakeBotApi
+) -> None:
+    """A proxy in the way answers 200 with an HTML page: the call is made again."""
+    async with start_bot():
+        fake_api.garble("sendMessage", times=2)
+        reply = await ask(fake_api, "河北省卫生健康委党组")
+    assert "000_f160c81bd3db8945.txt" in reply.params["text"]
+    assert len(fake_api.calls_to("sendMessage", ok_only=False)) == 3
