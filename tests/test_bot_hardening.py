@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_bot_api import FakeBotApi
 from test_bot_e2e import ask, buttons
+from test_corpus_walk import deep_corpus  # noqa: F401 (a fixture)
 
 from bot.strings import text
+from index.build import build_index
 
 ALICE, BOB = 1001, 2002
 STICKER = {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1,
@@ -114,3 +118,18 @@ async def test_an_answer_is_not_lost_to_a_reply_that_is_not_json(
         reply = await ask(fake_api, "河北省卫生健康委党组")
     assert "000_f160c81bd3db8945.txt" in reply.params["text"]
     assert len(fake_api.calls_to("sendMessage", ok_only=False)) == 3
+
+
+async def test_pages_fit_telegram_when_report_paths_are_very_long(
+    start_bot, fake_api: FakeBotApi, deep_corpus: Path, tmp_path: Path, analyzer: Any
+) -> None:
+    """Reports 1,000 folders down have 2,000-character paths: cited as they are, three of them
+    passed Telegram's 4,096-character limit and the user got an error instead of the page."""
+    index_path = tmp_path / "index"
+    build_index(deep_corpus, index_path, analyzer, workers=1)
+    async with start_bot(index_path=index_path):
+        reply = await ask(fake_api, "党员")
+        sources = await ask(fake_api, "/sources")
+    assert reply.params["text"] != text("error", "zh") and ".txt" in reply.params["text"]
+    assert "d/d/d/d/d/" in reply.params["text"]
+    assert sources.params["text"] != text("error", "zh")
