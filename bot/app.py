@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -25,6 +27,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import handlers
 from bot.handlers import IndexSource, Services
@@ -51,16 +54,15 @@ CONCURRENT_UPDATES = 64
 ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 """What a Bot API call returns, as the rate limiter passes it on."""
 
+TOKEN_REJECTED = "token_rejected"
+"""bot_data key of the asyncio.Event set when Telegram rejects the token while polling."""
+
 
 def build_application(settings: Settings, index: IndexSource) -> Application:
     """The bot: Bot API connection, shared services and the whole conversation, top to bottom."""
     if settings.token is None:
         raise ValueError("no bot token")
-    # Redacting on the loggers that can be handed the token, not only on the handlers that
-    # configure_logging knows, keeps it from every handler anyone attaches.
-    redactor = TokenRedactor(settings.token.get_secret_value())
-    for logger in (logging.getLogger(PTB_BOT_LOGGER), handlers.log):
-        logger.addFilter(redactor)
+    redact(settings.token.get_secret_value())
     application = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -68,8 +70,10 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         .base_file_url(_file_url(settings.api_base_url))
         .rate_limiter(RetryingRateLimiter(max_retries=settings.api_max_retries))
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+        .get_updates_request(TokenWatch(token_rejected := asyncio.Event()))
         .build()
     )
+    application.bot_data[TOKEN_REJECTED] = token_rejected
     application.bot_data["services"] = Services(
         settings=settings,
         index=index,
@@ -77,8 +81,9 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         limiter=RateLimiter(settings.rate_limit_per_minute),
     )
 
-    # Group -1 runs first and stops strangers before any handler below sees them.
-    application.add_handler(TypeHandler(Update, handlers.allow_list_gate), group=-1)
+    # Groups -2 and -1 run first: strangers, then floods, are stopped before any handler below.
+    application.add_handler(TypeHandler(Update, handlers.allow_list_gate), group=-2)
+    application.add_handler(TypeHandler(Update, handlers.rate_limit_gate), group=-1)
 
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("help", handlers.help_command))
@@ -152,8 +157,9 @@ def _chat_key(update: object) -> int | None:
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (which waits out 429s) that also retries calls failing on the way there.
 
-    A 5xx answer, a timeout or a cut connection surfaces from PTB as ``NetworkError``; such a call
-    is tried up to NETWORK_ATTEMPTS times with a doubling back-off. ``BadRequest`` is a
+    A 5xx answer, a timeout or a cut connection surfaces from PTB as ``NetworkError``, and a reply
+    that is not JSON as a ``TelegramError``; such a call is tried up to NETWORK_ATTEMPTS times with
+    a doubling back-off. ``BadRequest`` is a
     ``NetworkError`` too but would fail the same way again, so it is raised at once, as are
     ``Forbidden``, ``InvalidToken``, ``Conflict`` and ``RetryAfter`` (not ``NetworkError``s).
 
@@ -183,10 +189,18 @@ class RetryingRateLimiter(AIORateLimiter):
                 return await attempt_call()
             except BadRequest:
                 raise
-            except NetworkError as error:
+            except TelegramError as error:
+                if not _failed_on_the_way(error):
+                    raise
                 log.info("%s failed (%s) on attempt %d; retrying", endpoint, error, attempt)
                 await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
         return await attempt_call()
+
+
+def _failed_on_the_way(error: TelegramError) -> bool:
+    """A 5xx, timeout or cut connection (NetworkError), or a reply that is not JSON (a proxy's
+    error page: PTB raises a plain TelegramError from the ValueError decoding it)."""
+    return isinstance(error, NetworkError) or isinstance(error.__cause__, ValueError)
 
 
 async def register_commands(application: Application) -> None:
@@ -209,15 +223,18 @@ async def serve(application: Application, settings: Settings, stop: asyncio.Even
         updater = application.updater
         try:
             if settings.webhook_url:
-                secret = settings.webhook_secret
+                secret = (
+                    settings.webhook_secret.get_secret_value()
+                    if settings.webhook_secret
+                    else secrets.token_urlsafe(32)
+                )
+                redact(secret)  # PTB logs setWebhook's parameters at DEBUG
                 await updater.start_webhook(
                     listen=settings.webhook_listen,
                     port=settings.webhook_port,
                     url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
                     webhook_url=settings.webhook_url,
-                    secret_token=secret.get_secret_value()
-                    if secret
-                    else secrets.token_urlsafe(32),
+                    secret_token=secret,
                     allowed_updates=Update.ALL_TYPES,
                     bootstrap_retries=BOOTSTRAP_RETRIES,
                 )
@@ -230,16 +247,49 @@ async def serve(application: Application, settings: Settings, stop: asyncio.Even
                     bootstrap_retries=BOOTSTRAP_RETRIES,
                 )
                 log.info("receiving updates by long polling")
-            await stop.wait()
+            rejected = application.bot_data[TOKEN_REJECTED]
+            await _first_set(stop, rejected)
+            if rejected.is_set():
+                raise InvalidToken("Telegram rejected the token while polling")
         finally:
             if updater.running:
-                await updater.stop()
+                # Stopping re-raises what ended the polling loop: a rejected token, seen above.
+                with contextlib.suppress(InvalidToken):
+                    await updater.stop()
             await application.stop()
     log.info("stopped")
 
 
-def run(settings: Settings, index: IndexSource) -> None:
-    """Serve until SIGINT or SIGTERM, then shut down cleanly."""
+async def _first_set(*events: asyncio.Event) -> None:
+    """Return as soon as any of ``events`` is set."""
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+
+
+class TokenWatch(HTTPXRequest):
+    """The getUpdates connection, setting ``rejected`` when Telegram answers 401 (the token was
+    revoked). PTB's polling loop stops for good then but leaves the process running and polling
+    nothing, which no health check sees; ``serve`` stops the bot instead."""
+
+    def __init__(self, rejected: asyncio.Event) -> None:
+        super().__init__(connection_pool_size=1)  # what PTB gives getUpdates by default
+        self.rejected = rejected
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        if status == HTTPStatus.UNAUTHORIZED:
+            self.rejected.set()
+        return status, payload
+
+
+def run(settings: Settings, index: IndexSource) -> int:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly: exit status 0. A token Telegram
+    rejects (at start or later) and a Bot API that cannot be reached at start end it with one
+    line saying so, no traceback and no secret: exit status 1."""
     configure_logging(settings)
     application = build_application(settings, index)
 
@@ -250,20 +300,41 @@ def run(settings: Settings, index: IndexSource) -> None:
             loop.add_signal_handler(signum, stop.set)
         await serve(application, settings, stop)
 
-    asyncio.run(until_signalled())
+    try:
+        asyncio.run(until_signalled())
+    except InvalidToken:
+        log.error("Telegram rejected the bot token: check REPORTS_BOT_TOKEN (a revoked token "
+                  "needs the new one from @BotFather)")
+        return 1
+    except NetworkError as error:  # after the retries RetryingRateLimiter makes
+        log.error("cannot reach the Telegram Bot API at %s: %s",
+                  urlsplit(settings.api_base_url).netloc, error)
+        return 1
+    return 0
+
+
+def redact(secret: str) -> None:
+    """Keep ``secret`` (the token, the webhook secret) out of the logs of the loggers that can be
+    handed it: redacting on the loggers, not only on the handlers configure_logging knows, keeps
+    it from every handler anyone attaches."""
+    redactor = TokenRedactor(secret)
+    for logger in (logging.getLogger(PTB_BOT_LOGGER), handlers.log):
+        logger.addFilter(redactor)
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level, with the token redacted from every record."""
+    """Log to stderr at the configured level, with the token and the webhook secret redacted
+    from every record."""
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=settings.log_level.upper()
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if settings.token is not None:
-        redactor = TokenRedactor(settings.token.get_secret_value())
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redactor)
+    for secret in (settings.token, settings.webhook_secret):
+        if secret is not None:
+            redactor = TokenRedactor(secret.get_secret_value())
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(redactor)
 
 
 class TokenRedactor(logging.Filter):

@@ -264,8 +264,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     from bot.app import run  # Telegram's library loads only for the commands that use it
 
-    run(settings, live)
-    return 0
+    return run(settings, live)
 
 
 @subcommand

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from secrets import token_bytes
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import (
+    CallbackQuery,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -29,7 +31,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot import render
@@ -44,7 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INLINE_TITLE_LENGTH = 100
+INLINE_CACHE_SECONDS = 60
+PRIVATE_INLINE_CACHE_SECONDS = 5
+"""How long Telegram may reuse inline results for the same user when an allow-list is set."""
 EXAMPLE_PREFIX = "q:"
+_EXAMPLE_BUTTON = re.compile(rf"{EXAMPLE_PREFIX}([0-9]{{1,2}})")
+"""An example button's data, exactly: ASCII digits only, as ``q:²`` passes str.isdigit()."""
 
 
 class IndexSource(Protocol):
@@ -61,6 +68,9 @@ class Services:
     index: IndexSource
     answers: ResultStore
     limiter: RateLimiter
+    """Replies per user and minute, counted by ``rate_limit_gate``."""
+    strangers: RateLimiter = field(default_factory=lambda: RateLimiter(1))
+    """Refusals per stranger and minute, under an allow-list."""
     salt: bytes = field(default_factory=lambda: token_bytes(16))
     """Per-process salt for anonymising user ids in logs."""
 
@@ -119,8 +129,10 @@ def _lang(update: Update) -> Lang:
 
 
 async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Strangers to a private deployment get a polite refusal and nothing from the reports."""
-    settings = _services(context).settings
+    """Strangers to a private deployment get a polite refusal, at most one a minute each, and
+    nothing from the reports."""
+    services = _services(context)
+    settings = services.settings
     if not isinstance(update, Update) or not (settings.allowed_users or settings.allowed_chats):
         return
     user, chat = update.effective_user, update.effective_chat
@@ -128,19 +140,43 @@ async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) ->
         chat and chat.id in settings.allowed_chats
     ):
         return
-    refusal = text("not_allowed", _lang(update))
-    if update.callback_query:
-        await update.callback_query.answer(refusal, show_alert=True)
-    elif update.inline_query:
-        await update.inline_query.answer([], cache_time=0, is_personal=True)
-    elif update.message and _expects_reply(update.message):
-        await update.message.reply_text(refusal)
+    sender = user or chat
+    if sender and _expects_reply(update) and services.strangers.check(sender.id) == "allow":
+        await _refuse(update, text("not_allowed", _lang(update)))
     raise ApplicationHandlerStop
 
 
-def _expects_reply(message: Message) -> bool:
-    """Private messages, commands and messages addressed to the bot; not group chatter."""
-    return (
+async def rate_limit_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update the bot would reply to counts against its user's limit, not only questions:
+    a flood of presses or commands holds up everyone's replies as surely. The first update over
+    the limit gets a note, the rest nothing."""
+    if not isinstance(update, Update) or not update.effective_user or not _expects_reply(update):
+        return
+    verdict = _services(context).limiter.check(update.effective_user.id)
+    if verdict == "allow":
+        return
+    if verdict == "warn":
+        await _refuse(update, text("rate_limited", _lang(update)))
+    raise ApplicationHandlerStop
+
+
+async def _refuse(update: Update, note: str) -> None:
+    """Say ``note`` as the update allows: an alert on a button, no inline results, a reply."""
+    if update.callback_query:
+        await _acknowledge(update.callback_query, note)
+    elif update.inline_query:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif update.message:
+        await update.message.reply_text(note)
+
+
+def _expects_reply(update: Update) -> bool:
+    """Button presses, inline queries, and of messages those in private chats, commands and
+    those addressed to the bot; not group chatter, nor edits."""
+    if update.callback_query or update.inline_query:
+        return True
+    message = update.message
+    return message is not None and (
         message.chat.type == ChatType.PRIVATE
         or (message.text or "").startswith("/")
         or ADDRESSED_TO_BOT.filter(message)
@@ -233,11 +269,6 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     lang = _lang(update)
     message = update.effective_message
     user_id = update.effective_user.id
-    verdict = services.limiter.check(user_id)
-    if verdict != "allow":
-        if verdict == "warn":
-            await message.reply_text(text("rate_limited", lang))
-        return
     question = question.strip()
     limit = services.settings.max_question_chars
     cut_at = limit if len(question) > limit else None
@@ -303,12 +334,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     lang = _lang(update)
     data = query.data or ""
-    example = data.removeprefix(EXAMPLE_PREFIX)
-    if data.startswith(EXAMPLE_PREFIX) and example.isdigit():
-        # CallbackQueries need to be answered, even if no notification to the user is needed.
-        await query.answer()
+    example = _EXAMPLE_BUTTON.fullmatch(data)
+    if example:
+        await _acknowledge(query)
         examples = EXAMPLE_QUESTIONS[lang]
-        await _answer(update, context, examples[int(example) % len(examples)])
+        await _answer(update, context, examples[int(example[1]) % len(examples)])
         return
     services = _services(context)
     pressed = parse_button(data)
@@ -318,9 +348,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     presser = _owner(query.message.chat, query.from_user) if query.message else None
     answer = services.answers.get(pressed.answer_id, presser) if pressed else None
     if pressed is None or answer is None:
-        await query.answer(text("expired", lang), show_alert=True)
+        await _acknowledge(query, text("expired", lang))
         return
-    await query.answer()
+    await _acknowledge(query)
     page_size = services.settings.page_size
     if pressed.kind == "page":
         page = min(pressed.number, render.page_count(answer.result, page_size) - 1)
@@ -346,6 +376,17 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
+async def _acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
+    """Answer a button press (Telegram wants every one answered), with ``alert`` if given.
+
+    Telegram refuses the answer when the press is too old (after a restart, under load); the
+    press is acted on all the same, since the acknowledgement only stops the button's spinner."""
+    try:
+        await query.answer(alert, show_alert=alert is not None)
+    except TelegramError as error:
+        log.info("could not acknowledge a button press (%s); acting on it anyway", error)
+
+
 # -- inline mode --------------------------------------------------------------------------------
 
 
@@ -355,7 +396,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.inline_query
     services = _services(context)
     question = query.query.strip()[: services.settings.max_question_chars]
-    if not question or services.limiter.check(query.from_user.id) != "allow":
+    if not question:
         await query.answer([], cache_time=0, is_personal=True)
         return
     lang = _lang(update)
@@ -371,7 +412,12 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
         for n, (hit, passage) in enumerate(zip(answer.result.hits, answer.passages, strict=True))
     ]
-    await query.answer(results, cache_time=60)
+    settings = services.settings
+    if settings.allowed_users or settings.allowed_chats:
+        # Unmarked, cached results may be served to anyone typing the same query.
+        await query.answer(results, cache_time=PRIVATE_INLINE_CACHE_SECONDS, is_personal=True)
+    else:
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
     _log_answer(services, query.from_user.id, question, len(results), started)
 
 

@@ -20,6 +20,9 @@ MAX_MESSAGE_LENGTH = 4096
 
 MAX_TITLE_LENGTH = 120
 MAX_MISSING_LENGTH = 300
+MAX_FILE_LENGTH = 100
+"""A report's path is shown by its last this many characters: a deeply nested one would fill a
+page on its own and make it longer than Telegram accepts."""
 """Characters of the not-found words listed above an answer: a long question can miss thousands."""
 ELLIPSIS = "…"
 
@@ -66,7 +69,7 @@ def format_date(meta: ReportMeta, lang: Lang) -> str:
 
 def citation(meta: ReportMeta, lang: Lang) -> str:
     """Plain `title · date · file` line citing a report."""
-    return " · ".join((_title(meta, lang), format_date(meta, lang), meta.file))
+    return " · ".join((_title(meta, lang), format_date(meta, lang), _file(meta)))
 
 
 def render_page(
@@ -129,7 +132,7 @@ def render_sources(reports: Sequence[ReportSummary], lang: Lang, *, markup: Mark
         date = format_date(meta, lang)
         if meta.date_provenance != "unknown":
             date += text("date_provenance", lang, provenance=provenance)
-        facts = " · ".join((date, text("sentence_count", lang, count=report.sentences), meta.file))
+        facts = " · ".join((date, text("sentence_count", lang, count=report.sentences), _file(meta)))
         title = markup.bold(markup.escape(_title(meta, lang)))
         block = f"{number}. {title}\n{markup.escape(facts)}"
         more = markup.escape(text("sources_more", lang, count=len(reports) - number + 1))
@@ -214,6 +217,12 @@ def clip(value: str, limit: int | None) -> str:
     if limit is None or len(value) <= limit:
         return value
     return value[:limit] + ELLIPSIS if limit else ""
+
+
+def _file(meta: ReportMeta) -> str:
+    if len(meta.file) <= MAX_FILE_LENGTH:
+        return meta.file
+    return ELLIPSIS + meta.file[-MAX_FILE_LENGTH:]
 
 
 def _title(meta: ReportMeta, lang: Lang) -> str:

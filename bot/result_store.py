@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -13,6 +14,9 @@ from index.models import SearchResult
 
 ButtonKind = Literal["page", "passage"]
 _KIND_PREFIX: dict[ButtonKind, str] = {"page": "p", "passage": "x"}
+_BUTTON = re.compile(r"([px]):([A-Za-z0-9_-]{1,16}):([0-9]{1,3})")
+"""Our callback data, exactly: ASCII digits only (``²`` passes str.isdigit() and crashes int()),
+and few of them, as no answer has a thousand pages or hits."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,9 @@ def button_data(kind: ButtonKind, answer_id: str, number: int) -> str:
 
 def parse_button(data: str) -> Button | None:
     """The button encoded in ``data``, or None if it is not one of ours."""
-    prefix, _, rest = data.partition(":")
-    answer_id, _, number = rest.partition(":")
-    kinds = {p: k for k, p in _KIND_PREFIX.items()}
-    if prefix not in kinds or not answer_id or not number.isdigit():
+    match = _BUTTON.fullmatch(data)
+    if match is None:
         return None
+    prefix, answer_id, number = match.groups()
+    kinds = {p: k for k, p in _KIND_PREFIX.items()}
     return Button(kinds[prefix], answer_id, int(number))

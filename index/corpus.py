@@ -49,10 +49,14 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 
 def walk_corpus(corpus_dir: Path) -> Iterator[tuple[str, bytes | None, str | None, str]]:
     """Each report file in order: its name, its bytes and their sha256, or, for a file skipped,
-    no bytes and the warning that says why: its name is no text or it could not be opened (no
-    hash either), or it repeats the text of an earlier file."""
+    no bytes and the warning that says why: it leads out of the corpus folder, its name is no text
+    or it could not be opened (no hash either), or it repeats the text of an earlier file. Folders
+    that could not be listed come first, the same way."""
     first_of: dict[str, str] = {}
-    for path in discover(corpus_dir):
+    listing = discover(corpus_dir)
+    for name, warning in listing.skipped:
+        yield name, None, None, warning
+    for path in listing.files:
         name = relative_name(path, corpus_dir)
         try:
             name.encode("utf-8")

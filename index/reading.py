@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
@@ -28,21 +30,57 @@ MAX_REPORT_BYTES = 8 * 1024 * 1024
 reading it would hold up the whole build (cleaning and segmenting take about a second per MB)."""
 
 
-def discover(corpus_dir: Path) -> list[Path]:
+@dataclass(frozen=True)
+class Listing:
+    """What the corpus folder holds: its report files in order, and a warning, starting with its
+    name, for each folder that could not be listed and each link leading out of the folder."""
+
+    files: list[Path]
+    skipped: list[tuple[str, str]]
+
+
+def discover(corpus_dir: Path) -> Listing:
     """Every *.txt and *.md file under ``corpus_dir`` (recursively, hidden ones skipped), sorted by
     relative path so that two builds over the same folder read the files in the same order.
-    Links named like reports are listed even when they loop or dangle, so that reading them fails
-    and names them, rather than passing over them in silence."""
+
+    The walk keeps its own list of folders to visit, so any depth works (a recursive walk stops
+    with RecursionError about 1,000 folders down). Links to folders are not followed. Links named
+    like reports are listed even when they loop or dangle, so that reading them fails and names
+    them, rather than passing over them in silence; but a link (or a path) that leads out of the
+    corpus folder is refused: ``corpus/env.txt -> ../.env`` would put secrets into answers."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    found = [
-        path
-        for path in corpus_dir.rglob("*")
-        if path.suffix.lower() in REPORT_SUFFIXES
-        and (path.is_file() or path.is_symlink())
-        and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
-    ]
-    return sorted(found, key=lambda path: relative_name(path, corpus_dir))
+    root = os.path.realpath(corpus_dir)
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    folders = [corpus_dir]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as error:
+            name = f"{relative_name(folder, corpus_dir)}/"
+            skipped.append((name, f"{name}: skipped, the folder could not be read ({error.strerror})"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+            elif path.suffix.lower() in REPORT_SUFFIXES and (entry.is_symlink() or entry.is_file()):
+                if _inside(os.path.realpath(path), root):
+                    files.append(path)
+                else:
+                    name = relative_name(path, corpus_dir)
+                    skipped.append((name, f"{name}: skipped, it leads outside the corpus folder"))
+    files.sort(key=lambda path: relative_name(path, corpus_dir))
+    return Listing(files, sorted(skipped))
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath((path, root)) == root
 
 
 def relative_name(path: Path, corpus_dir: Path) -> str:

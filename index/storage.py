@@ -5,7 +5,8 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
         manifest.json                 format version, build time, corpus fingerprint and file hashes,
-                                      analyzer settings, counts, sha256 of every other file
+                                      analyzer settings, counts, sha256 of every other file, and
+                                      a sha256 of its own other fields (checksum)
         reports.json                  one object per report: metadata, content hash, sentence id
                                       range, section headings
         sentence_text.npy sentence_bounds.npy sentence_fields.npy
@@ -30,7 +31,9 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -190,7 +193,19 @@ def read_manifest(build_dir: Path) -> dict[str, Any]:
             f"the index at {build_dir} has format version {version}, this program reads version "
             f"{FORMAT_VERSION}: rebuild it with `reports-bot index`"
         )
+    if manifest.get("checksum") != _manifest_checksum(manifest):
+        raise IndexUnavailable(
+            f"the index manifest {manifest_path} is damaged (it does not match its checksum): "
+            "rebuild it with `reports-bot index`"
+        )
     return manifest
+
+
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of every field of a manifest but this one: the data files' sums do not cover the
+    manifest, so an edited avgdl or count would change answers while every file matched."""
+    fields = {name: value for name, value in manifest.items() if name != "checksum"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(corpus_files: dict[str, str]) -> str:
@@ -255,33 +270,37 @@ def write_build(
     built_at = datetime.now(timezone.utc)
     build_dir = index_path / "builds" / f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     build_dir.mkdir(parents=True)
-    arrays = {name: getattr(postings, name) for name in _ARRAYS}
-    arrays.update({name: getattr(table, field) for name, field in _TABLE_ARRAYS.items()})
-    # One report a line; json's C encoder (indent=None) is ten times faster than its indenting one.
-    rows = "[\n" + ",\n".join(json.dumps(r.to_json(), ensure_ascii=False) for r in reports) + "\n]\n"
-    (build_dir / "reports.json").write_text(rows, "utf-8")
-    largest_first = sorted(arrays.items(), key=lambda item: -item[1].nbytes)
-    with ThreadPoolExecutor(_IO_THREADS) as pool:
-        sums = list(pool.map(lambda item: _save_array(build_dir / f"{item[0]}.npy", item[1]),
-                             largest_first))
-    files = {f"{name}.npy": digest for (name, _), digest in zip(largest_first, sums)}
-    files["reports.json"] = hashlib.sha256(rows.encode("utf-8")).hexdigest()
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "built_at": built_at.isoformat(timespec="seconds"),
-        "corpus_fingerprint": fingerprint(corpus_files),
-        "corpus_files": corpus_files,
-        "analyzer": analyzer,
-        "avgdl": postings.avgdl,
-        "files": dict(sorted(files.items())),
-        "counts": {
-            "reports": len(reports),
-            "sentences": postings.sentence_count,
-            "terms": postings.term_count,
-            "postings": len(postings.docs),
-        },
-    }
-    _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False))
+    with _removed_on_failure(build_dir):
+        arrays = {name: getattr(postings, name) for name in _ARRAYS}
+        arrays.update({name: getattr(table, field) for name, field in _TABLE_ARRAYS.items()})
+        # One report a line; json's C encoder (indent=None) is ten times faster than its
+        # indenting one.
+        lines = (json.dumps(r.to_json(), ensure_ascii=False) for r in reports)
+        rows = "[\n" + ",\n".join(lines) + "\n]\n"
+        (build_dir / "reports.json").write_text(rows, "utf-8")
+        largest_first = sorted(arrays.items(), key=lambda item: -item[1].nbytes)
+        with ThreadPoolExecutor(_IO_THREADS) as pool:
+            sums = list(pool.map(lambda item: _save_array(build_dir / f"{item[0]}.npy", item[1]),
+                                 largest_first))
+        files = {f"{name}.npy": digest for (name, _), digest in zip(largest_first, sums)}
+        files["reports.json"] = hashlib.sha256(rows.encode("utf-8")).hexdigest()
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": built_at.isoformat(timespec="seconds"),
+            "corpus_fingerprint": fingerprint(corpus_files),
+            "corpus_files": corpus_files,
+            "analyzer": analyzer,
+            "avgdl": postings.avgdl,
+            "files": dict(sorted(files.items())),
+            "counts": {
+                "reports": len(reports),
+                "sentences": postings.sentence_count,
+                "terms": postings.term_count,
+                "postings": len(postings.docs),
+            },
+        }
+        manifest["checksum"] = _manifest_checksum(manifest)
+        _write_durably(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False))
     return build_dir
 
 
@@ -307,9 +326,21 @@ def publish(index_path: Path, build_dir: Path) -> None:
     link = index_path / "current"
     staging = index_path / f".current-{os.getpid()}"
     staging.unlink(missing_ok=True)
-    staging.symlink_to(build_dir.relative_to(index_path))
-    os.replace(staging, link)
+    with _removed_on_failure(build_dir):
+        staging.symlink_to(build_dir.relative_to(index_path))
+        os.replace(staging, link)
     _remove_old_builds(index_path, keep=build_dir)
+
+
+@contextmanager
+def _removed_on_failure(build_dir: Path) -> Iterator[None]:
+    """A build that could not be written or made live is removed, not left half-written (a full
+    disk would otherwise fill up with them)."""
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
 
 
 def _remove_old_builds(index_path: Path, keep: Path) -> None:

@@ -73,6 +73,12 @@ class Fault:
     status: int | None = None
     retry_after: int | None = None
     delay: float = 0.0
+    garbled: bool = False
+    """Answer 200 with a body that is not JSON (a proxy's error page), without serving the call."""
+
+
+class Garbled(Exception):
+    """The call is answered 200 with a body that is not JSON."""
 
 
 class ApiError(Exception):
@@ -245,6 +251,11 @@ class FakeBotApi:
         for _ in range(times):
             self._faults[method].append(Fault(status=status, retry_after=retry_after))
 
+    def garble(self, method: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 200 and a body that is not JSON."""
+        for _ in range(times):
+            self._faults[method].append(Fault(garbled=True))
+
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Wait ``seconds`` before serving the next ``times`` calls of ``method``."""
         for _ in range(times):
@@ -294,6 +305,9 @@ class FakeBotApi:
             if self._faults[method]:
                 fault = self._faults[method].popleft()
                 await asyncio.sleep(fault.delay)
+                if fault.garbled:
+                    call.status = 0
+                    raise Garbled
                 if fault.status is not None:
                     raise ApiError(fault.status, _describe(fault), fault.retry_after)
             serve = getattr(self, f"_api_{method}", None)
@@ -404,6 +418,8 @@ def _user(user_id: int, language_code: str) -> dict[str, Any]:
 def _describe(fault: Fault) -> str:
     if fault.status == 429:
         return f"Too Many Requests: retry after {fault.retry_after}"
+    if fault.status == 400:
+        return "Bad Request: query is too old and response timeout expired or query ID is invalid"
     return {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}.get(
         fault.status or 500, "Error"
     )
@@ -437,6 +453,9 @@ class _MethodHandler(RequestHandler):
         except ApiError as error:
             self.set_status(error.status)
             self.write(error.body())
+            return
+        except Garbled:
+            self.write("<html><body>502 Bad Gateway</body></html>")
             return
         self.write({"ok": True, "result": result})
 

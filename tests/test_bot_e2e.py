@@ -212,7 +212,7 @@ async def test_allow_listed_deployment_refuses_strangers(start_bot, fake_api) ->
     async with start_bot(allowed_users={USER}):
         refused = await ask(fake_api, "河北省卫生健康委党组", user_id=OTHER_USER)
         served = await ask(fake_api, "河北省卫生健康委党组", user_id=USER)
-        fake_api.inline_query("党员", user_id=OTHER_USER)
+        fake_api.inline_query("党员", user_id=OTHER_USER + 1)  # a stranger is refused once a minute
         (inline,) = await fake_api.wait_for("answerInlineQuery")
     assert refused.params["text"] == "抱歉，这个机器人仅供特定用户使用。"
     assert HEBEI in served.params["text"]

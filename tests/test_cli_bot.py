@@ -118,3 +118,65 @@ async def test_run_serves_then_stops_cleanly_on_sigterm(
     assert HEBEI in reply.params["text"]
     assert "answered user=" in log and "stopped" in log
     assert fake_api.token not in log
+
+
+def _error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if " ERROR " in line or " CRITICAL " in line]
+
+
+def test_a_rejected_token_at_start_is_one_line_without_the_token(
+    tmp_path: Path, corpus_index: Path
+) -> None:
+    async def scenario() -> subprocess.CompletedProcess:
+        api = FakeBotApi()
+        await api.start()
+        try:
+            return await asyncio.to_thread(
+                cli, "run", cwd=tmp_path, token="123456:WRONG-token", api_base_url=api.base_url,
+                index_path=str(corpus_index),
+            )
+        finally:
+            await api.stop()
+
+    done = asyncio.run(scenario())
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "WRONG-token" not in done.stderr
+    (line,) = _error_lines(done.stderr)
+    assert "rejected the bot token" in line
+
+
+def test_an_unreachable_bot_api_at_start_is_one_line(tmp_path: Path, corpus_index: Path) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = cli("run", cwd=tmp_path, token="123456:SOME-token", index_path=str(corpus_index),
+               api_base_url=f"http://127.0.0.1:{port}/bot")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "SOME-token" not in done.stderr
+    (line,) = _error_lines(done.stderr)
+    assert "cannot reach the Telegram Bot API" in line and f"127.0.0.1:{port}" in line
+
+
+async def test_a_token_revoked_while_polling_stops_the_process_with_status_1(
+    tmp_path: Path, corpus_index: Path, fake_api: FakeBotApi
+) -> None:
+    token = fake_api.token
+    process = await asyncio.create_subprocess_exec(
+        *COMMAND, "run", cwd=tmp_path, stderr=asyncio.subprocess.PIPE,
+        env=environment(token=token, api_base_url=fake_api.base_url,
+                        index_path=str(corpus_index), poll_timeout_seconds="1"),
+    )
+    try:
+        await fake_api.wait_for("getUpdates", timeout=30)
+        fake_api.token = "123456:the-new-token"  # revoked in @BotFather: the old one gets 401
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = stderr.decode()
+    assert process.returncode == 1, log
+    assert token not in log
+    assert any("rejected the bot token" in line for line in _error_lines(log)), log

@@ -77,7 +77,7 @@ def test_discovery_is_recursive_sorted_and_takes_txt_and_md_only(tmp_path):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("内容。", encoding="utf-8")
-    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a/c.txt", "a/z.md", "b.txt"]
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path).files] == ["a/c.txt", "a/z.md", "b.txt"]
 
 
 def test_missing_corpus_folder_is_a_corpus_error(tmp_path):

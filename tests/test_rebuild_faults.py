@@ -94,6 +94,8 @@ def test_disk_full_during_a_rebuild_leaves_the_live_index_untouched(
         with pytest.raises(OSError) as failure:
             build_index(corpus, index_path, workers=1)
     assert failure.value.errno == errno.ENOSPC
+    left = [build.name for build in (index_path / "builds").iterdir()]
+    assert left == [build_before.name], "a failed build is left behind"
 
     assert live_build(index_path) == build_before
     assert answers(served.current()) == before

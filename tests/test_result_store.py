@@ -82,6 +82,13 @@ def test_foreign_button_data_is_not_ours() -> None:
         assert parse_button(data) is None, data
 
 
+def test_button_numbers_are_ascii_digits_within_bounds() -> None:
+    """Superscripts and other scripts' digits pass str.isdigit(); int() crashes on some."""
+    answer_id = ResultStore().put(answer(), ALICE)
+    for number in ("²", "٣", "１", "1_0", " 1", "1\n", "9" * 5000, "0x1"):
+        assert parse_button(f"p:{answer_id}:{number}") is None, number
+
+
 def test_rate_limit_allows_per_minute_then_warns_once_then_drops() -> None:
     clock = Clock()
     limiter = RateLimiter(per_minute=3, clock=clock)
