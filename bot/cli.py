@@ -21,7 +21,7 @@ from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
 from index.evaluation import evaluate, load_questions
-from index.freshness import open_searcher, open_serving
+from index.freshness import corpus_folder, open_searcher, open_serving
 from index.health import probe
 from index.live import LiveIndex
 from index.models import SearchResult, result_to_dict
@@ -69,7 +69,7 @@ def add_corpus(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def run_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir = args.corpus or settings.corpus_dir
+    corpus_dir = corpus_folder(args.corpus or settings.corpus_dir, settings.index_path)
     try:
         corpus = load_corpus(corpus_dir)
     except CorpusError as error:
@@ -101,8 +101,8 @@ def add_index(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir = args.corpus or settings.corpus_dir
     index_path = args.index or settings.index_path
+    corpus_dir = corpus_folder(args.corpus or settings.corpus_dir, index_path)
     with tqdm(total=0, unit="report", disable=not sys.stderr.isatty(), leave=False) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -158,7 +158,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
     """The index for one-off questions: built first when there is none or it cannot be served
     (another version, damaged files); a stale one is served with a note."""
-    return _opened(lambda: open_searcher(settings.corpus_dir, index_path), index_path)
+    corpus_dir = corpus_folder(settings.corpus_dir, index_path)
+    return _opened(lambda: open_searcher(corpus_dir, index_path), index_path)
 
 
 def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path) -> Opened | None:
@@ -285,9 +286,8 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 def open_live_index(settings: Settings) -> LiveIndex | None:
     """The index for a long session, following rebuilds; built first when there is none yet, and
     rebuilt first when the reports changed since it was built."""
-    return _opened(
-        lambda: open_serving(settings.corpus_dir, settings.index_path), settings.index_path
-    )
+    corpus_dir = corpus_folder(settings.corpus_dir, settings.index_path)
+    return _opened(lambda: open_serving(corpus_dir, settings.index_path), settings.index_path)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,8 @@ class Settings(BaseSettings):
         env_prefix="REPORTS_BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    corpus_dir: Path = Path("corpus")
+    corpus_dir: Path | None = None
+    """The folder of reports; unset, the one the index was built from (``corpus`` at first)."""
     index_path: Path = Path(".index")
     top_k: int = Field(default=5, ge=1, le=50)
 

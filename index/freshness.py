@@ -12,10 +12,29 @@ from index.analysis import Analyzer
 from index.build import build_index, file_hashes
 from index.live import LiveIndex
 from index.search import Searcher
-from index.storage import IndexUnavailable, fingerprint, live_manifest
+from index.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
 
 
 Opened = TypeVar("Opened")
+
+DEFAULT_CORPUS = Path("corpus")
+"""The corpus folder when none is chosen and no index records one."""
+
+
+def built_from(index_path: Path) -> Path | None:
+    """The corpus folder the live build was made from, as its manifest records it (None when there
+    is no build, or it predates the record)."""
+    try:
+        folder = read_manifest(live_build(index_path)).get("corpus_dir")
+    except IndexUnavailable:
+        return None
+    return Path(folder) if isinstance(folder, str) else None
+
+
+def corpus_folder(chosen: Path | None, index_path: Path) -> Path:
+    """The corpus folder to read: the one chosen (a flag or setting), else the one the index was
+    built from, so that `index --corpus DIR` is not undone by the next command, else ``corpus``."""
+    return chosen or built_from(index_path) or DEFAULT_CORPUS
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,16 @@ def prepare_index(
         return notes
     if not corpus_dir.is_dir():
         notes.append(f"corpus folder {corpus_dir} not found: serving the index as it was built")
+        return notes
+    built = manifest.get("corpus_dir")
+    if isinstance(built, str) and Path(built) != corpus_dir.resolve():
+        # Another folder is a choice the user made: rebuild from it when serving, never silently.
+        if not rebuild_if_stale:
+            notes.append(f"the index was built from {built}, not {corpus_dir}: "
+                         f"run `reports-bot index --corpus {corpus_dir}`")
+            return notes
+        notes.append(f"the index was built from {built}: rebuilding it from {corpus_dir}")
+        build_index(corpus_dir, index_path, analyzer)
         return notes
     changes = corpus_changes(corpus_dir, manifest)
     if not changes:

@@ -12,9 +12,13 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
-def cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, stdin: str = "", cwd: Path | None = None, corpus: Path | None = CORPUS
+) -> subprocess.CompletedProcess[str]:
+    """Run the command with no REPORTS_BOT_ setting but the corpus folder (none: the default)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
-    env["REPORTS_BOT_CORPUS_DIR"] = str(CORPUS)
+    if corpus is not None:
+        env["REPORTS_BOT_CORPUS_DIR"] = str(corpus)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin, capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
@@ -163,3 +167,17 @@ def test_eval_rebuilds_an_index_of_an_older_format(corpus_index: Path, tmp_path:
     assert run.returncode == 0, run.stderr
     assert "format version 2" in run.stderr and "rebuilding it" in run.stderr
     assert run.stdout.startswith("all                 n=1   hit@1 1.000")
+
+
+def test_the_index_remembers_the_corpus_folder_it_was_built_from(tmp_path: Path) -> None:
+    corpus = shutil.copytree(CORPUS, tmp_path / "reports")
+    index = str(tmp_path / "ix")
+    built = cli("index", "--corpus", str(corpus), "--index", index, corpus=None, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    run = cli("search", "--index", index, "核酸检测", corpus=None, cwd=tmp_path)
+    assert run.returncode == 0 and run.stderr == ""
+    (corpus / "000_f160c81bd3db8945.txt").unlink()
+    run = cli("search", "--index", index, "核酸检测", corpus=None, cwd=tmp_path)
+    assert "the index is stale (removed: 000_f160c81bd3db8945.txt)" in run.stderr
+    rebuilt = cli("index", "--index", index, corpus=None, cwd=tmp_path)
+    assert rebuilt.stdout.startswith("indexed 4 reports, "), rebuilt.stderr
