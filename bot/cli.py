@@ -53,6 +53,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def existing_index(text: str) -> Path:
+    """An argparse type for an index to read: a path that exists, so that a mistyped one is an
+    error rather than the place a new index gets built."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(
+            f"no index at {path}: build one with `reports-bot index --index {path}`"
+        )
+    return path
+
+
 def fail(message: str) -> int:
     """One clear line on stderr instead of a traceback; exit status 1."""
     print(f"reports-bot: {message}", file=sys.stderr)
@@ -131,7 +142,7 @@ def add_search(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("query", nargs="?", help="the question; omit with --json to read stdin")
     parser.add_argument("--top-k", type=positive_int, help="how many sentences (default: settings)")
     parser.add_argument("--json", action="store_true", help="print JSON objects")
-    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
     parser.set_defaults(handler=run_search)
 
 
@@ -206,7 +217,7 @@ def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser = commands.add_parser("eval", help="measure answer quality on labelled questions")
     parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions")
     parser.add_argument("--top-k", type=positive_int, default=5)
-    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
     parser.add_argument("--verbose", action="store_true", help="list the questions missed")
     parser.set_defaults(handler=run_eval)
 
@@ -320,7 +331,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_token:
             print("reports-bot: no REPORTS_BOT_TOKEN set: starting the terminal chat", file=sys.stderr)
         command = run_bot if has_token else run_chat
-    return command(args, settings)
+    try:
+        return command(args, settings)
+    except BrokenPipeError:
+        return stop_writing()
+
+
+def stop_writing() -> int:
+    """The reader of stdout went away (`search ... | head -1`): stop quietly. Python would still
+    fail to flush stdout at exit, so it is pointed at /dev/null first."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":

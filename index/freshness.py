@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from index.analysis import Analyzer
 from index.build import build_index, file_hashes
+from index.errors import CorpusError
 from index.live import LiveIndex
 from index.search import Searcher
 from index.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
@@ -86,6 +87,8 @@ def prepare_index(
     try:
         manifest = live_manifest(index_path, (analyzer or Analyzer()).settings)
     except IndexUnavailable as unusable:
+        if not corpus_dir.is_dir():
+            raise _nothing_to_build_from(unusable, corpus_dir, index_path) from None
         if (index_path / "current").exists():
             notes.append(f"{unusable}; rebuilding it from {corpus_dir}")
         else:
@@ -114,6 +117,18 @@ def prepare_index(
     notes.append(f"the corpus changed since the index was built ({changes.describe()}): rebuilding")
     build_index(corpus_dir, index_path, analyzer)
     return notes
+
+
+def _nothing_to_build_from(
+    unusable: IndexUnavailable, corpus_dir: Path, index_path: Path
+) -> CorpusError:
+    """Why there is no index and none can be built: said before anything is written, so that a
+    command run in the wrong folder leaves no empty index folder behind."""
+    problem = str(unusable) if (index_path / "current").exists() else f"no index at {index_path}"
+    return CorpusError(
+        f"{problem}, and no corpus folder {corpus_dir} to build one from: "
+        "run `reports-bot index --corpus DIR`"
+    )
 
 
 def open_serving(

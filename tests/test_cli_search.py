@@ -72,10 +72,44 @@ def test_search_without_a_query_or_json_is_a_usage_error(corpus_index: Path) -> 
 
 
 def test_search_builds_the_index_first_when_there_is_none(tmp_path: Path) -> None:
-    run = cli("search", "--index", str(tmp_path / "new"), "--json", "核酸检测")
+    run = cli("search", "--json", "核酸检测", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "no index at" in run.stderr and "building it" in run.stderr
+    assert "no index at .index yet: building it" in run.stderr
     assert json.loads(run.stdout)["results"]
+    assert (tmp_path / ".index" / "current").is_dir()
+
+
+def test_a_mistyped_index_path_is_an_error_not_a_new_folder(tmp_path: Path) -> None:
+    for command in (["search", "疫苗"], ["eval", str(tmp_path / "q.jsonl")]):
+        run = cli(*command, "--index", str(tmp_path / "typo" / "ix"))
+        assert run.returncode == 2
+        assert f"no index at {tmp_path / 'typo' / 'ix'}" in run.stderr
+        assert "reports-bot index --index" in run.stderr
+        assert not (tmp_path / "typo").exists()
+
+
+def test_search_away_from_the_corpus_leaves_no_index_folder(tmp_path: Path) -> None:
+    run = cli("search", "核酸检测", corpus=None, cwd=tmp_path)
+    assert run.returncode == 1
+    (line,) = run.stderr.splitlines()
+    assert line == (
+        "reports-bot: no index at .index, and no corpus folder corpus to build one from: "
+        "run `reports-bot index --corpus DIR`"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_search_into_a_closed_pipe_prints_no_traceback(corpus_index: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
+    search = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "search", "--index", str(corpus_index), "--top-k", "20",
+         "党员"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    search.stdout.close()  # as `| head -1` does once it has its line
+    stderr = search.stderr.read().decode()
+    assert search.wait(timeout=120) == 1
+    assert stderr == ""
 
 
 def test_index_prints_a_summary_and_warnings(tmp_path: Path) -> None:
