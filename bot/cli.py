@@ -20,7 +20,7 @@ from index.analysis import set_jieba_cache_dir
 from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
-from index.evaluation import evaluate, load_questions
+from index.evaluation import FILE_FORMAT, evaluate, load_questions, unknown_files
 from index.freshness import corpus_folder, open_searcher, open_serving
 from index.health import probe
 from index.live import LiveIndex
@@ -214,8 +214,14 @@ def format_result(result: SearchResult) -> str:
 
 @subcommand
 def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("eval", help="measure answer quality on labelled questions")
-    parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions")
+    parser = commands.add_parser(
+        "eval",
+        help="measure answer quality on labelled questions",
+        description="Measure hit@1, hit@k, MRR and no-answer accuracy, overall and per category.",
+        epilog=FILE_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions (below)")
     parser.add_argument("--top-k", type=positive_int, default=5)
     parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
     parser.add_argument("--verbose", action="store_true", help="list the questions missed")
@@ -230,6 +236,9 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     searcher = open_or_build(args.index or settings.index_path, settings)
     if searcher is None:
         return 1
+    unknown = unknown_files(questions, searcher)
+    if unknown:
+        return fail(f"{args.questions}: {unknown}")
     groups = evaluate(searcher, questions, top_k=args.top_k)
     if args.verbose:
         print("\n".join(groups["all"].failures))

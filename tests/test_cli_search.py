@@ -215,3 +215,54 @@ def test_the_index_remembers_the_corpus_folder_it_was_built_from(tmp_path: Path)
     assert "the index is stale (removed: 000_f160c81bd3db8945.txt)" in run.stderr
     rebuilt = cli("index", "--index", index, corpus=None, cwd=tmp_path)
     assert rebuilt.stdout.startswith("indexed 4 reports, "), rebuilt.stderr
+
+
+def write_questions(path: Path, *rows: object) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def test_eval_help_describes_the_question_file() -> None:
+    run = cli("eval", "--help")
+    for field in ("query", "category", "files", "evidence", "no_answer"):
+        assert f"{field}" in run.stdout
+
+
+def test_eval_of_an_empty_file_says_so(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(tmp_path / "q.jsonl")
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert run.stderr == f"reports-bot: {questions}: no questions in it\n"
+
+
+def test_eval_names_a_field_of_the_wrong_type(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"query": "院长是谁", "files": ["002_7e09391dc468c881.txt"], "evidence": ["范多智"]},
+        {"query": "院长是谁", "files": "002_7e09391dc468c881.txt", "evidence": ["范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert "line 2" in run.stderr and "`files` must be a list of texts" in run.stderr
+
+
+def test_eval_names_a_report_the_index_does_not_hold(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"id": "x", "query": "院长是谁", "files": ["002.txt"], "evidence": ["范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert run.stderr.endswith(f"reports-bot: {questions}: question x names a report the index "
+                               "does not hold: 002.txt\n")
+
+
+def test_eval_verbose_says_not_found_for_a_miss(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"id": "x", "query": "院长是谁", "files": ["002_7e09391dc468c881.txt"],
+         "evidence": ["不存在的句子"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index), "--verbose")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "x 院长是谁: not found"
