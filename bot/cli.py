@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from bot.chat import chat
 from bot.settings import Settings
-from bot.strings import language_of
+from bot.strings import language_of, text
 from index.analysis import set_jieba_cache_dir
 from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
@@ -190,12 +190,15 @@ def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path
 
 
 def format_result(result: SearchResult) -> str:
-    """Readable text: rank, score, citation, the sentence with matches in [brackets], its context."""
+    """Readable text: words not found, whether the results are only the nearest sentences, then
+    rank, score, citation, the sentence with matches in [brackets], its context."""
     lines = [f"? {result.query}"]
     if result.missing:
         lines.append(f"  not found: {', '.join(result.missing)}")
     if not result.hits:
         lines.append("  no answer in the reports")
+    elif not result.confident:
+        lines.append(f"  {text('nearest', 'zh')}")
     for hit in result.hits:
         marked, last = [], 0
         for start, end in hit.highlights:

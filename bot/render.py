@@ -78,7 +78,8 @@ def render_page(
     markup: Markup = HTML,
     query_cut_at: int | None = None,
 ) -> str:
-    """One page of an answer: notices, then each hit with context and citation, then the page.
+    """One page of an answer: notices (a cut question, missing words, no sentence that answers it
+    directly), then each hit with context and citation, then the page number.
 
     Context is shortened first, then the sentences themselves, until the page fits one message.
     """
@@ -91,6 +92,8 @@ def render_page(
         header.append(markup.escape(text("missing", lang, terms=terms)))
     if not result.hits:
         return "\n\n".join([*header, markup.escape(text("no_results", lang))])
+    if not result.confident:
+        header.append(markup.escape(text("nearest", lang)))
 
     pages = page_count(result, page_size)
     page = min(max(page, 0), pages - 1)

@@ -72,6 +72,10 @@ _STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Nothing found. Try rephrasing: shorter keywords in Chinese (e.g. 核酸检测, 党员), "
         "or the name of a province or an institution.",
     },
+    "nearest": {
+        "zh": "没有直接回答这个问题的句子，最接近的是：",
+        "en": "No sentence answers this question directly; the nearest are:",
+    },
     "page": {"zh": "第 {page}/{pages} 页", "en": "Page {page}/{pages}"},
     "previous": {"zh": "◀ 上一页", "en": "◀ Previous"},
     "next": {"zh": "下一页 ▶", "en": "Next ▶"},

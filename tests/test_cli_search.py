@@ -35,6 +35,16 @@ def test_search_prints_readable_results(corpus_index: Path) -> None:
     assert "context: " in first and second
 
 
+def test_search_says_when_it_only_has_the_nearest_sentences(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "上海2月10日派了多少医生")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[:2] == ["? 上海2月10日派了多少医生", "  没有直接回答这个问题的句子，最接近的是："]
+    assert lines[2].startswith("1. (")
+    answered = cli("search", "--index", str(corpus_index), "吉林派了多少医护人员去湖北")
+    assert "最接近" not in answered.stdout
+
+
 def test_search_json_for_one_query(corpus_index: Path) -> None:
     run = cli("search", "--index", str(corpus_index), "--json", "吉林派了多少医护人员去湖北")
     assert run.returncode == 0, run.stderr

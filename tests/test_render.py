@@ -33,6 +33,7 @@ def make_hit(
     before: str = "",
     after: str = "",
     meta: ReportMeta = META,
+    partial: bool = False,
 ) -> Hit:
     return Hit(
         rank=rank,
@@ -43,6 +44,7 @@ def make_hit(
         highlights=highlights,
         context_before=before,
         context_after=after,
+        partial=partial,
     )
 
 
@@ -112,6 +114,28 @@ def test_escapes_the_question_when_nothing_matched() -> None:
 def test_missing_terms_header_names_each_term() -> None:
     page = render.render_page(result(make_hit("上海"), missing=("北京", "天津")), 0, 3, "zh")
     assert page.startswith("未找到: 北京、天津\n")
+
+
+NEAREST = "没有直接回答这个问题的句子，最接近的是："
+
+
+@pytest.mark.parametrize("markup", [render.HTML, PLAIN])
+def test_a_partial_best_sentence_is_shown_as_the_nearest_not_an_answer(markup) -> None:
+    hits = (make_hit("二月的句子", partial=True), make_hit("别的句子", rank=2))
+    page = render.render_page(result(*hits), 0, 3, "zh", markup=markup)
+    assert page.startswith(f"{NEAREST}\n\n1. ")
+    english = render.render_page(result(*hits), 0, 3, "en", markup=markup)
+    assert english.startswith("No sentence answers this question directly; the nearest are:\n\n1. ")
+
+
+def test_missing_words_are_named_before_the_nearest_sentences() -> None:
+    page = render.render_page(result(make_hit("上海"), missing=("北京",)), 0, 3, "zh")
+    assert page.startswith(f"未找到: 北京\n\n{NEAREST}\n\n1. ")
+
+
+def test_a_confident_answer_is_not_called_the_nearest() -> None:
+    page = render.render_page(result(make_hit("答案", partial=False)), 0, 3, "zh")
+    assert NEAREST not in page and page.startswith("1. ")
 
 
 def test_no_results_suggests_rephrasing() -> None:
@@ -204,6 +228,7 @@ def test_plain_text_rendition_has_no_markup() -> None:
     page = render.render_page(result(hit, missing=("北京",)), 0, 3, "zh", markup=PLAIN)
     assert page == (
         "未找到: 北京\n\n"
+        f"{NEAREST}\n\n"
         "1. 前。a<b & 【党员】后。\n"
         "— 河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt"
     )
