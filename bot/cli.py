@@ -347,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command(args, settings)
     except BrokenPipeError:
         return stop_writing()
+    except KeyboardInterrupt:  # Ctrl-C: the user's way out, not an error to show a traceback for
+        print(file=sys.stderr)
+        return 130
 
 
 def stop_writing() -> int:

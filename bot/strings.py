@@ -124,9 +124,10 @@ _STRINGS: dict[str, dict[Lang, str]] = {
     "provenance_override": {"zh": "人工校订", "en": "corrected by hand"},
     "provenance_unknown": {"zh": "不详", "en": "unknown"},
     "chat_intro": {
-        "zh": "输入问题后回车；空行看下一页，/sources 列出报告，/about 索引信息，Ctrl-D 退出。",
+        "zh": "输入问题后回车；空行看下一页，/sources 列出报告，/about 索引信息，/help 显示本说明，"
+        "Ctrl-D 退出。",
         "en": "Type a question and press Enter; an empty line shows the next page, /sources lists "
-        "the reports, /about shows the index, Ctrl-D quits.",
+        "the reports, /about shows the index, /help shows this, Ctrl-D quits.",
     },
     "chat_no_more": {"zh": "没有更多结果了。", "en": "No more results."},
 }
