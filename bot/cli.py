@@ -25,6 +25,7 @@ from index.freshness import corpus_folder, open_searcher, open_serving
 from index.health import probe
 from index.live import LiveIndex
 from index.models import SearchResult, result_to_dict
+from index.ranking import RANKINGS
 from index.search import Searcher
 from index.storage import IndexUnavailable
 
@@ -143,11 +144,21 @@ def add_search(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--top-k", type=positive_int, help="how many sentences (default: settings)")
     parser.add_argument("--json", action="store_true", help="print JSON objects")
     parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
+    add_ranking(parser)
     parser.set_defaults(handler=run_search)
 
 
+def add_ranking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ranking",
+        choices=sorted(RANKINGS),
+        help="report: weigh in each sentence's report; bm25: the sentence's BM25 alone "
+        "(default: settings)",
+    )
+
+
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    searcher = open_or_build(args.index or settings.index_path, settings)
+    searcher = open_or_build(args, settings)
     if searcher is None:
         return 1
     top_k = args.top_k or settings.top_k
@@ -166,11 +177,16 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
-    """The index for one-off questions: built first when there is none or it cannot be served
-    (another version, damaged files); a stale one is served with a note."""
+def open_or_build(args: argparse.Namespace, settings: Settings) -> Searcher | None:
+    """The index for one-off questions (``--index``, ``--ranking`` or the settings): built first
+    when there is none or it cannot be served (another version, damaged files); a stale one is
+    served with a note."""
+    index_path = args.index or settings.index_path
     corpus_dir = corpus_folder(settings.corpus_dir, index_path)
-    return _opened(lambda: open_searcher(corpus_dir, index_path), index_path)
+    ranking = RANKINGS[args.ranking or settings.ranking]
+    return _opened(
+        lambda: open_searcher(corpus_dir, index_path, ranking=ranking), index_path
+    )
 
 
 def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path) -> Opened | None:
@@ -228,6 +244,7 @@ def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--top-k", type=positive_int, default=5)
     parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
     parser.add_argument("--verbose", action="store_true", help="list the questions missed")
+    add_ranking(parser)
     parser.set_defaults(handler=run_eval)
 
 
@@ -236,7 +253,7 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         questions = load_questions(args.questions)
     except (OSError, ValueError) as error:
         return fail(str(error))
-    searcher = open_or_build(args.index or settings.index_path, settings)
+    searcher = open_or_build(args, settings)
     if searcher is None:
         return 1
     unknown = unknown_files(questions, searcher)
@@ -310,7 +327,10 @@ def open_live_index(settings: Settings) -> LiveIndex | None:
     """The index for a long session, following rebuilds; built first when there is none yet, and
     rebuilt first when the reports changed since it was built."""
     corpus_dir = corpus_folder(settings.corpus_dir, settings.index_path)
-    return _opened(lambda: open_serving(corpus_dir, settings.index_path), settings.index_path)
+    ranking = RANKINGS[settings.ranking]
+    return _opened(
+        lambda: open_serving(corpus_dir, settings.index_path, ranking=ranking), settings.index_path
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from index.analysis import Analyzer
 from index.build import build_index, file_hashes
 from index.errors import CorpusError
 from index.live import LiveIndex
+from index.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
 from index.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
 
@@ -132,26 +133,32 @@ def _nothing_to_build_from(
 
 
 def open_serving(
-    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer | None = None,
+    ranking: RankingWeights = REPORT_AWARE,
 ) -> tuple[LiveIndex, list[str]]:
     """The index for a long session (the bot, the terminal chat), rebuilt first when the corpus
     changed; a rebuild made while it loaded is switched to before the first question."""
     analyzer = analyzer or Analyzer()
     live, notes = _open_fresh(
-        lambda: LiveIndex(index_path, analyzer), corpus_dir, index_path, True, analyzer
+        lambda: LiveIndex(index_path, analyzer, ranking), corpus_dir, index_path, True, analyzer
     )
     live.current()
     return live, notes
 
 
 def open_searcher(
-    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer | None = None,
+    ranking: RankingWeights = REPORT_AWARE,
 ) -> tuple[Searcher, list[str]]:
     """The index for one-off questions (`search`, `eval`): a stale one is served as it is, with a
     note saying so."""
     analyzer = analyzer or Analyzer()
     return _open_fresh(
-        lambda: Searcher.open(index_path, analyzer), corpus_dir, index_path, False, analyzer
+        lambda: Searcher.open(index_path, analyzer, ranking), corpus_dir, index_path, False, analyzer
     )
 
 

@@ -13,10 +13,16 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def cli(
-    *args: str, stdin: str = "", cwd: Path | None = None, corpus: Path | None = CORPUS
+    *args: str,
+    stdin: str = "",
+    cwd: Path | None = None,
+    corpus: Path | None = CORPUS,
+    **settings: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the command with no REPORTS_BOT_ setting but the corpus folder (none: the default)."""
+    """Run the command with no REPORTS_BOT_ setting but the corpus folder (none: the default)
+    and ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
+    env.update({f"REPORTS_BOT_{name.upper()}": value for name, value in settings.items()})
     if corpus is not None:
         env["REPORTS_BOT_CORPUS_DIR"] = str(corpus)
     return subprocess.run(
@@ -276,3 +282,32 @@ def test_eval_verbose_says_not_found_for_a_miss(tmp_path: Path, corpus_index: Pa
     run = cli("eval", str(questions), "--index", str(corpus_index), "--verbose")
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0] == "x 院长是谁: not found"
+
+
+def test_the_ranking_can_be_plain_bm25_by_flag_or_setting(corpus_index: Path) -> None:
+    question = "吉林派了多少医护人员去湖北"
+
+    def results(*flags: str, **settings: str) -> list[dict]:
+        run = cli("search", "--index", str(corpus_index), "--json", "--top-k", "8", *flags, question,
+                  **settings)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)["results"]
+
+    report_aware = results()
+    assert any(r["score"] != r["bm25"] for r in report_aware)
+    plain = results("--ranking", "bm25")
+    assert all(r["score"] == r["bm25"] for r in plain)
+    assert [r["bm25"] for r in plain] == sorted((r["bm25"] for r in plain), reverse=True)
+    assert plain != report_aware
+    assert results(ranking="bm25") == plain
+    assert results("--ranking", "report", ranking="bm25") == report_aware
+
+
+def test_eval_takes_the_ranking_too(corpus_index: Path, tmp_path: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"query": "妇幼保健院院长是谁", "files": ["002_7e09391dc468c881.txt"], "evidence": ["院長范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index), "--ranking", "bm25")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("all ")

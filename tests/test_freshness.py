@@ -10,6 +10,7 @@ import pytest
 from index.analysis import Analyzer
 from index.build import build_index
 from index.freshness import corpus_changes, corpus_folder, open_searcher, open_serving, prepare_index
+from index.ranking import BM25_ONLY
 from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -156,3 +157,10 @@ def test_the_corpus_folder_is_the_chosen_one_else_the_built_one_else_corpus(tmp_
     build_index(CORPUS, tmp_path / "ix")
     assert corpus_folder(None, tmp_path / "ix") == CORPUS
     assert corpus_folder(tmp_path / "other", tmp_path / "ix") == tmp_path / "other"
+
+
+def test_a_served_index_ranks_as_asked(tmp_path: Path) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    live, _ = open_serving(CORPUS, tmp_path / "ix", ranking=BM25_ONLY)
+    hits = live.current().search("吉林派了多少医护人员去湖北").hits
+    assert hits and all(hit.score == hit.bm25 for hit in hits)

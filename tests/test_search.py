@@ -12,6 +12,8 @@ from test_bm25 import dense_scores
 from index.analysis import Analyzer
 from index.build import build_index
 from index.corpus import load_corpus
+from index.query import plan_query
+from index.ranking import BM25_ONLY
 from index.search import Searcher
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -148,3 +150,17 @@ def test_a_word_whose_synonym_occurs_is_not_missing(searcher: Searcher) -> None:
     result = searcher.search("株洲单日最多派出多少采样人员")
     assert result.missing == ()
     assert "2441人" in result.hits[0].sentence.text
+
+
+@pytest.mark.parametrize("question", ["吉林派了多少医护人员去湖北", "妇幼保健院院长是谁", "党员先锋模范作用"])
+def test_the_bm25_only_ranking_is_the_order_of_plain_bm25(corpus_index: Path, question: str) -> None:
+    plain = Searcher.open(corpus_index, ranking=BM25_ONLY)
+    hits = plain.search(question, top_k=8).hits
+    plan = plan_query(question, plain.analyzer)
+    postings = plain._stored.postings
+    weighted = [(t, w) for t, (_, w) in zip(postings.term_ids(t for t, _ in plan.terms), plan.terms)
+                if t is not None]
+    best = [sentence for sentence, _ in postings.best(weighted, 40)]
+    shown = [plain._sentence_id(hit.sentence) for hit in hits]
+    assert shown[0] == best[0] and shown == [s for s in best if s in shown]
+    assert all(hit.score == hit.bm25 for hit in hits)
