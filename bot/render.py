@@ -212,7 +212,7 @@ def _shortenings(most_context: int | None) -> list[tuple[int | None, int | None]
 
 
 def _paragraph_repeats(hits: Sequence[Hit]) -> list[bool]:
-    """For each hit, whether an earlier one stands in the same paragraph (whose context showed it)."""
+    """For each hit, whether an earlier one stands in its paragraph (whose context showed it)."""
     seen: set[tuple[str, int]] = set()
     repeats = []
     for hit in hits:

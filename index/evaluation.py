@@ -1,10 +1,10 @@
 """Measuring answer quality on labelled questions: hit@1, hit@k, MRR and no-answer accuracy.
 
-See ``FILE_FORMAT`` for the question file. A result is a hit when it comes from a gold file and its
-sentence holds a gold phrase, compared with glosses stripped, folded to Simplified, without spaces or
-punctuation; or, where the phrase is the report's own publication date, when it comes from that file
-and carries that date. A no-answer question is right when nothing is returned or some of its words
-are reported missing.
+See ``FILE_FORMAT`` for the question file. A result is a hit when it comes from a gold file and
+its sentence holds a gold phrase, compared with glosses stripped, folded to Simplified, without
+spaces or punctuation; or, where the phrase is the report's own publication date, when it comes
+from that file and carries that date. A no-answer question is right when nothing is returned or
+some of its words are reported missing.
 """
 
 from __future__ import annotations

@@ -157,9 +157,10 @@ def open_searcher(
     """The index for one-off questions (`search`, `eval`): a stale one is served as it is, with a
     note saying so."""
     analyzer = analyzer or Analyzer()
-    return _open_fresh(
-        lambda: Searcher.open(index_path, analyzer, ranking), corpus_dir, index_path, False, analyzer
-    )
+    def open_index() -> Searcher:
+        return Searcher.open(index_path, analyzer, ranking)
+
+    return _open_fresh(open_index, corpus_dir, index_path, False, analyzer)
 
 
 def _open_fresh(

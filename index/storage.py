@@ -4,8 +4,9 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
 
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
-        manifest.json                 format version, build time, corpus folder, fingerprint and file
-                                      hashes, analyzer settings, counts, sha256 of every other file
+        manifest.json                 format version, build time, corpus folder, fingerprint and
+                                      file hashes, analyzer settings, counts, sha256 of every
+                                      other file
         reports.json                  one object per report: metadata, content hash, sentence id
                                       range, section headings
         sentence_text.npy sentence_bounds.npy sentence_fields.npy

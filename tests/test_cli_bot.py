@@ -79,7 +79,8 @@ def test_chat_answers_a_question_from_stdin(tmp_path: Path, corpus_index: Path) 
 def test_chat_shows_help_for_help_and_start_and_refuses_other_commands(
     tmp_path: Path, corpus_index: Path
 ) -> None:
-    done = cli("chat", cwd=tmp_path, stdin="/help\n/start\n/nonsense\n", index_path=str(corpus_index))
+    questions = "/help\n/start\n/nonsense\n"
+    done = cli("chat", cwd=tmp_path, stdin=questions, index_path=str(corpus_index))
     assert done.returncode == 0, done.stderr
     replies = done.stdout.strip().split("\n\n")
     assert replies == [text("chat_intro", "zh")] * 2 + [text("unknown_command", "zh")]
@@ -98,14 +99,16 @@ def test_chat_stops_quietly_on_ctrl_c(tmp_path: Path, corpus_index: Path) -> Non
     assert "Traceback" not in chat.stderr.read()
 
 
-def test_chat_at_a_terminal_edits_lines_and_marks_answers(tmp_path: Path, corpus_index: Path) -> None:
+def test_chat_at_a_terminal_edits_lines_and_marks_answers(
+    tmp_path: Path, corpus_index: Path
+) -> None:
     controller, terminal = pty.openpty()
     chat = subprocess.Popen(
         [*COMMAND, "chat"], cwd=tmp_path, env=environment(index_path=str(corpus_index)),
         stdin=terminal, stdout=terminal, stderr=terminal,
     )
     os.close(terminal)
-    # "/abou", left arrow, right arrow, "t": the command /about only when the arrows move the cursor.
+    # "/abou", left arrow, right arrow, "t": the command /about only if the arrows move the cursor.
     shown = converse(controller, [b"/abou\x1b[D\x1b[Ct\r", b"\xe5\x85\x9a\xe5\x91\x98\r", b"\x04"])
     assert chat.wait(timeout=30) == 0
     os.close(controller)

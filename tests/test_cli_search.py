@@ -288,7 +288,8 @@ def test_the_ranking_can_be_plain_bm25_by_flag_or_setting(corpus_index: Path) ->
     question = "吉林派了多少医护人员去湖北"
 
     def results(*flags: str, **settings: str) -> list[dict]:
-        run = cli("search", "--index", str(corpus_index), "--json", "--top-k", "8", *flags, question,
+        index = str(corpus_index)
+        run = cli("search", "--index", index, "--json", "--top-k", "8", *flags, question,
                   **settings)
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)["results"]

@@ -9,7 +9,13 @@ import pytest
 
 from index.analysis import Analyzer
 from index.build import build_index
-from index.freshness import corpus_changes, corpus_folder, open_searcher, open_serving, prepare_index
+from index.freshness import (
+    corpus_changes,
+    corpus_folder,
+    open_searcher,
+    open_serving,
+    prepare_index,
+)
 from index.ranking import BM25_ONLY
 from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
@@ -152,7 +158,7 @@ def test_another_corpus_folder_is_named_and_rebuilt_from_only_for_serving(tmp_pa
     assert corpus_folder(None, tmp_path / "ix") == corpus
 
 
-def test_the_corpus_folder_is_the_chosen_one_else_the_built_one_else_corpus(tmp_path: Path) -> None:
+def test_the_corpus_folder_is_the_chosen_else_the_built_one_else_corpus(tmp_path: Path) -> None:
     assert corpus_folder(None, tmp_path / "ix") == Path("corpus")
     build_index(CORPUS, tmp_path / "ix")
     assert corpus_folder(None, tmp_path / "ix") == CORPUS

@@ -126,7 +126,8 @@ def test_a_partial_best_sentence_is_shown_as_the_nearest_not_an_answer(markup) -
     page = render.render_page(result(*hits), 0, 3, "zh", markup=markup)
     assert page.startswith(f"{NEAREST}\n\n1. ")
     english = render.render_page(result(*hits), 0, 3, "en", markup=markup)
-    assert english.startswith("No sentence answers this question directly; the nearest are:\n\n1. ")
+    nearest = "No sentence answers this question directly; the nearest are:"
+    assert english.startswith(f"{nearest}\n\n1. ")
 
 
 def test_missing_words_are_named_before_the_nearest_sentences() -> None:

@@ -153,13 +153,15 @@ def test_a_word_whose_synonym_occurs_is_not_missing(searcher: Searcher) -> None:
 
 
 @pytest.mark.parametrize("question", ["吉林派了多少医护人员去湖北", "妇幼保健院院长是谁", "党员先锋模范作用"])
-def test_the_bm25_only_ranking_is_the_order_of_plain_bm25(corpus_index: Path, question: str) -> None:
+def test_the_bm25_only_ranking_is_the_order_of_plain_bm25(
+    corpus_index: Path, question: str
+) -> None:
     plain = Searcher.open(corpus_index, ranking=BM25_ONLY)
     hits = plain.search(question, top_k=8).hits
     plan = plan_query(question, plain.analyzer)
     postings = plain._stored.postings
-    weighted = [(t, w) for t, (_, w) in zip(postings.term_ids(t for t, _ in plan.terms), plan.terms)
-                if t is not None]
+    term_ids = postings.term_ids(term for term, _ in plan.terms)
+    weighted = [(t, w) for t, (_, w) in zip(term_ids, plan.terms) if t is not None]
     best = [sentence for sentence, _ in postings.best(weighted, 40)]
     shown = [plain._sentence_id(hit.sentence) for hit in hits]
     assert shown[0] == best[0] and shown == [s for s in best if s in shown]
