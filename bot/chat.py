@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TextIO
 
 from bot import render
 from bot.handlers import IndexSource
-from bot.render import PLAIN
+from bot.render import PLAIN, TERMINAL, Markup
 from bot.settings import Settings
 from bot.strings import Lang, text
 from index.models import SearchResult
+
+CONTEXT_CHARS = 60
+"""Characters of context shown on each side of a sentence: enough to read it in, short enough
+that the answers, not their paragraphs, fill the screen."""
+PROMPT = "> "
 
 
 def chat(
@@ -19,35 +25,59 @@ def chat(
     interactive = stdin.isatty()
     if interactive:
         print(text("chat_intro", lang), file=stdout)
+    markup = TERMINAL if stdout.isatty() else PLAIN
     page_size = settings.page_size
     limit = settings.max_question_chars
     last: tuple[SearchResult, int | None] | None = None
     page = 0
-    while True:
-        if interactive:
-            print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            break
+    for line in _lines(stdin, stdout, interactive):
         question = line.strip()
         searcher = index.current()
-        if question == "/sources":
-            reply = render.render_sources(searcher.reports, lang, markup=PLAIN)
+        if question in ("/help", "/start"):
+            reply = text("chat_intro", lang)
+        elif question == "/sources":
+            reply = render.render_sources(searcher.reports, lang, markup=markup)
         elif question == "/about":
-            reply = render.render_about(searcher.info, lang, markup=PLAIN)
+            reply = render.render_about(searcher.info, lang, markup=markup)
+        elif question.startswith("/"):
+            reply = text("unknown_command", lang)
         elif not question:
             if last is None or page + 1 >= render.page_count(last[0], page_size):
                 reply = text("chat_no_more", lang)
             else:
                 page += 1
-                reply = render.render_page(
-                    last[0], page, page_size, lang, markup=PLAIN, query_cut_at=last[1]
-                )
+                reply = _page(last[0], page, page_size, lang, markup, last[1])
         else:
             cut_at = limit if len(question) > limit else None
             last = (searcher.search(question[:limit], top_k=settings.top_k), cut_at)
             page = 0
-            reply = render.render_page(
-                last[0], 0, page_size, lang, markup=PLAIN, query_cut_at=cut_at
-            )
+            reply = _page(last[0], 0, page_size, lang, markup, cut_at)
         print(reply, end="\n\n", file=stdout, flush=True)
+
+
+def _page(
+    result: SearchResult, page: int, page_size: int, lang: Lang, markup: Markup, cut_at: int | None
+) -> str:
+    """A page as the bot renders it, with the short context a terminal wants."""
+    return render.render_page(
+        result, page, page_size, lang, markup=markup, query_cut_at=cut_at,
+        most_context=CONTEXT_CHARS,
+    )
+
+
+def _lines(stdin: TextIO, stdout: TextIO, interactive: bool) -> Iterator[str]:
+    """The user's lines until end of input (Ctrl-D). At a terminal they are read with ``input``,
+    which ``readline``, where there is one, gives line editing (arrow keys) and history."""
+    if not interactive:
+        yield from stdin
+        return
+    try:
+        import readline  # noqa: F401  (importing it is what makes input() edit lines)
+    except ImportError:  # not every platform has it; lines are then read without editing
+        pass
+    while True:
+        try:
+            yield input(PROMPT)
+        except EOFError:
+            print(file=stdout)
+            return

@@ -15,16 +15,17 @@ from tqdm import tqdm
 
 from bot.chat import chat
 from bot.settings import Settings
-from bot.strings import language_of
+from bot.strings import language_of, text
 from index.analysis import set_jieba_cache_dir
 from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
-from index.evaluation import evaluate, load_questions
-from index.freshness import open_searcher, open_serving
+from index.evaluation import FILE_FORMAT, evaluate, load_questions, unknown_files
+from index.freshness import corpus_folder, open_searcher, open_serving
 from index.health import probe
 from index.live import LiveIndex
 from index.models import SearchResult, result_to_dict
+from index.ranking import RANKINGS
 from index.search import Searcher
 from index.storage import IndexUnavailable
 
@@ -53,6 +54,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def existing_index(text: str) -> Path:
+    """An argparse type for an index to read: a path that exists, so that a mistyped one is an
+    error rather than the place a new index gets built."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(
+            f"no index at {path}: build one with `reports-bot index --index {path}`"
+        )
+    return path
+
+
 def fail(message: str) -> int:
     """One clear line on stderr instead of a traceback; exit status 1."""
     print(f"reports-bot: {message}", file=sys.stderr)
@@ -69,7 +81,7 @@ def add_corpus(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 
 def run_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir = args.corpus or settings.corpus_dir
+    corpus_dir = corpus_folder(args.corpus or settings.corpus_dir, settings.index_path)
     try:
         corpus = load_corpus(corpus_dir)
     except CorpusError as error:
@@ -103,8 +115,8 @@ def add_index(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    corpus_dir = args.corpus or settings.corpus_dir
     index_path = args.index or settings.index_path
+    corpus_dir = corpus_folder(args.corpus or settings.corpus_dir, index_path)
     with tqdm(total=0, unit="report", disable=not sys.stderr.isatty(), leave=False) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -133,12 +145,22 @@ def add_search(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("query", nargs="?", help="the question; omit with --json to read stdin")
     parser.add_argument("--top-k", type=positive_int, help="how many sentences (default: settings)")
     parser.add_argument("--json", action="store_true", help="print JSON objects")
-    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
+    add_ranking(parser)
     parser.set_defaults(handler=run_search)
 
 
+def add_ranking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ranking",
+        choices=sorted(RANKINGS),
+        help="report: weigh in each sentence's report; bm25: the sentence's BM25 alone "
+        "(default: settings)",
+    )
+
+
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    searcher = open_or_build(args.index or settings.index_path, settings)
+    searcher = open_or_build(args, settings)
     if searcher is None:
         return 1
     top_k = args.top_k or settings.top_k
@@ -157,10 +179,16 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def open_or_build(index_path: Path, settings: Settings) -> Searcher | None:
-    """The index for one-off questions: built first when there is none or it cannot be served
-    (another version, damaged files); a stale one is served with a note."""
-    return _opened(lambda: open_searcher(settings.corpus_dir, index_path), index_path)
+def open_or_build(args: argparse.Namespace, settings: Settings) -> Searcher | None:
+    """The index for one-off questions (``--index``, ``--ranking`` or the settings): built first
+    when there is none or it cannot be served (another version, damaged files); a stale one is
+    served with a note."""
+    index_path = args.index or settings.index_path
+    corpus_dir = corpus_folder(settings.corpus_dir, index_path)
+    ranking = RANKINGS[args.ranking or settings.ranking]
+    return _opened(
+        lambda: open_searcher(corpus_dir, index_path, ranking=ranking), index_path
+    )
 
 
 def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path) -> Opened | None:
@@ -180,12 +208,15 @@ def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path
 
 
 def format_result(result: SearchResult) -> str:
-    """Readable text: rank, score, citation, the sentence with matches in [brackets], its context."""
+    """Readable text: words not found, whether the results are only the nearest sentences, then
+    rank, score, citation, the sentence with matches in [brackets], its context."""
     lines = [f"? {result.query}"]
     if result.missing:
         lines.append(f"  not found: {', '.join(result.missing)}")
     if not result.hits:
         lines.append("  no answer in the reports")
+    elif not result.confident:
+        lines.append(f"  {text('nearest', 'zh')}")
     for hit in result.hits:
         marked, last = [], 0
         for start, end in hit.highlights:
@@ -204,11 +235,18 @@ def format_result(result: SearchResult) -> str:
 
 @subcommand
 def add_eval(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("eval", help="measure answer quality on labelled questions")
-    parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions")
+    parser = commands.add_parser(
+        "eval",
+        help="measure answer quality on labelled questions",
+        description="Measure hit@1, hit@k, MRR and no-answer accuracy, overall and per category.",
+        epilog=FILE_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("questions", type=Path, help="a JSONL file of labelled questions (below)")
     parser.add_argument("--top-k", type=positive_int, default=5)
-    parser.add_argument("--index", type=Path, help="index folder (default: settings)")
+    parser.add_argument("--index", type=existing_index, help="index folder (default: settings)")
     parser.add_argument("--verbose", action="store_true", help="list the questions missed")
+    add_ranking(parser)
     parser.set_defaults(handler=run_eval)
 
 
@@ -217,9 +255,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         questions = load_questions(args.questions)
     except (OSError, ValueError) as error:
         return fail(str(error))
-    searcher = open_or_build(args.index or settings.index_path, settings)
+    searcher = open_or_build(args, settings)
     if searcher is None:
         return 1
+    unknown = unknown_files(questions, searcher)
+    if unknown:
+        return fail(f"{args.questions}: {unknown}")
     groups = evaluate(searcher, questions, top_k=args.top_k)
     if args.verbose:
         print("\n".join(groups["all"].failures))
@@ -286,8 +327,10 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 def open_live_index(settings: Settings) -> LiveIndex | None:
     """The index for a long session, following rebuilds; built first when there is none yet, and
     rebuilt first when the reports changed since it was built."""
+    corpus_dir = corpus_folder(settings.corpus_dir, settings.index_path)
+    ranking = RANKINGS[settings.ranking]
     return _opened(
-        lambda: open_serving(settings.corpus_dir, settings.index_path), settings.index_path
+        lambda: open_serving(corpus_dir, settings.index_path, ranking=ranking), settings.index_path
     )
 
 
@@ -321,7 +364,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_token:
             print("reports-bot: no REPORTS_BOT_TOKEN set: starting the terminal chat", file=sys.stderr)
         command = run_bot if has_token else run_chat
-    return command(args, settings)
+    try:
+        return command(args, settings)
+    except BrokenPipeError:
+        return stop_writing()
+    except KeyboardInterrupt:  # Ctrl-C: the user's way out, not an error to show a traceback for
+        print(file=sys.stderr)
+        return 130
+
+
+def stop_writing() -> int:
+    """The reader of stdout went away (`search ... | head -1`): stop quietly. Python would still
+    fail to flush stdout at exit, so it is pointed at /dev/null first."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 if __name__ == "__main__":

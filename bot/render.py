@@ -1,4 +1,5 @@
-"""Pure functions from what `index/` returns to message text: Telegram HTML or plain terminal text.
+"""Pure functions from what `index/` returns to message text: Telegram HTML, or terminal text
+(ANSI-marked at a terminal, plain otherwise).
 
 Every piece of report or user text is escaped. Shortening to fit Telegram's 4096-character limit
 happens on the plain text before any markup is added, so a cut never lands inside a tag or an
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,19 +36,56 @@ _SENTENCE_LIMITS: tuple[int | None, ...] = (None, 1000, 400, 160, 60, 20)
 
 @dataclass(frozen=True)
 class Markup:
-    """How to escape text and mark it up: Telegram HTML or plain terminal text."""
+    """How to escape text and mark it up: Telegram HTML, a terminal's ANSI codes, or plain text."""
 
     escape: Callable[[str], str]
     bold: Callable[[str], str]
     quiet: Callable[[str], str]
+    """Context and citations, beside what answers."""
+    sentence: Callable[[str], str]
+    """The answering sentence, set off from its context."""
+    highlight: Callable[[str], str]
+    """The question's words within the answering sentence."""
+
+
+def _bold_html(s: str) -> str:
+    return f"<b>{s}</b>"
+
+
+def _bold_ansi(s: str) -> str:
+    return f"\x1b[1m{s}\x1b[22m"
+
+
+def _brackets(s: str) -> str:
+    return f"【{s}】"
+
+
+def _unchanged(s: str) -> str:
+    return s
+
+
+def _printable(s: str) -> str:
+    """Text without control characters: a report cannot send escape codes to the terminal."""
+    return "".join(c for c in s if c == "\n" or unicodedata.category(c) != "Cc")
 
 
 HTML = Markup(
     escape=lambda s: html.escape(s, quote=False),
-    bold=lambda s: f"<b>{s}</b>",
+    bold=_bold_html,
     quiet=lambda s: f"<i>{s}</i>",
+    sentence=_unchanged,
+    highlight=_bold_html,
 )
-PLAIN = Markup(escape=lambda s: s, bold=lambda s: f"【{s}】", quiet=lambda s: s)
+TERMINAL = Markup(
+    escape=_printable,
+    bold=_bold_ansi,
+    quiet=lambda s: f"\x1b[2m{s}\x1b[22m",
+    sentence=_bold_ansi,
+    highlight=lambda s: f"\x1b[4m{s}\x1b[24m",
+)
+PLAIN = Markup(
+    escape=_unchanged, bold=_brackets, quiet=_unchanged, sentence=_brackets, highlight=_unchanged
+)
 
 
 def message_length(message: str) -> int:
@@ -80,10 +119,14 @@ def render_page(
     *,
     markup: Markup = HTML,
     query_cut_at: int | None = None,
+    most_context: int | None = None,
 ) -> str:
-    """One page of an answer: notices, then each hit with context and citation, then the page.
+    """One page of an answer: notices (a cut question, missing words, no sentence that answers it
+    directly), then each hit with context and citation, then the page number.
 
-    Context is shortened first, then the sentences themselves, until the page fits one message.
+    Context (at most ``most_context`` characters a side) is shortened first, then the sentences
+    themselves, until the page fits one message. A hit from a paragraph already shown around an
+    earlier hit of the page comes without context, so that no paragraph is shown twice.
     """
     header = []
     if query_cut_at is not None:
@@ -94,14 +137,20 @@ def render_page(
         header.append(markup.escape(text("missing", lang, terms=terms)))
     if not result.hits:
         return "\n\n".join([*header, markup.escape(text("no_results", lang))])
+    if not result.confident:
+        header.append(markup.escape(text("nearest", lang)))
 
     pages = page_count(result, page_size)
     page = min(max(page, 0), pages - 1)
     hits = result.hits[page * page_size : (page + 1) * page_size]
     footer = [markup.escape(text("page", lang, page=page + 1, pages=pages))] if pages > 1 else []
+    repeats = _paragraph_repeats(hits)
     message = ""
-    for context_limit, sentence_limit in _shortenings():
-        blocks = [_render_hit(hit, lang, markup, context_limit, sentence_limit) for hit in hits]
+    for context_limit, sentence_limit in _shortenings(most_context):
+        blocks = [
+            _render_hit(hit, lang, markup, 0 if repeat else context_limit, sentence_limit)
+            for hit, repeat in zip(hits, repeats)
+        ]
         message = "\n\n".join([*header, *blocks, *footer])
         if message_length(message) <= MAX_MESSAGE_LENGTH:
             break
@@ -116,7 +165,7 @@ def render_passage(hit: Hit, passage: str, lang: Lang, *, markup: Markup = HTML)
     message = ""
     for limit in (None, 3500, 2000, 1000, 400):
         shown, shown_spans = _shorten(passage, spans, limit)
-        message = f"{_with_bold(shown, shown_spans, markup)}\n\n{cite}"
+        message = f"{_marked(shown, shown_spans, markup, markup.bold)}\n\n{cite}"
         if message_length(message) <= MAX_MESSAGE_LENGTH:
             break
     return message
@@ -156,10 +205,24 @@ def render_about(info: IndexInfo, lang: Lang, *, markup: Markup = HTML) -> str:
     return markup.escape(facts)
 
 
-def _shortenings() -> list[tuple[int | None, int | None]]:
-    """(context, sentence) limits from none to tight: context goes first, then sentence text."""
-    levels: list[tuple[int | None, int | None]] = [(c, None) for c in _CONTEXT_LIMITS]
+def _shortenings(most_context: int | None) -> list[tuple[int | None, int | None]]:
+    """(context, sentence) limits from loose to tight: context goes first, then sentence text."""
+    contexts = _CONTEXT_LIMITS
+    if most_context is not None:
+        contexts = (most_context, *(c for c in contexts if c is not None and c < most_context))
+    levels: list[tuple[int | None, int | None]] = [(c, None) for c in contexts]
     return levels + [(0, s) for s in _SENTENCE_LIMITS[1:]]
+
+
+def _paragraph_repeats(hits: Sequence[Hit]) -> list[bool]:
+    """For each hit, whether an earlier one stands in its paragraph (whose context showed it)."""
+    seen: set[tuple[str, int]] = set()
+    repeats = []
+    for hit in hits:
+        paragraph = (hit.report.file, hit.sentence.paragraph)
+        repeats.append(paragraph in seen)
+        seen.add(paragraph)
+    return repeats
 
 
 def _render_hit(
@@ -168,7 +231,7 @@ def _render_hit(
     sentence, spans = _shorten(hit.sentence.text, hit.highlights, sentence_limit)
     before = _keep_end(hit.context_before, context_limit)
     after = clip(hit.context_after, context_limit)
-    body = _with_bold(sentence, spans, markup)
+    body = markup.sentence(_marked(sentence, spans, markup, markup.highlight))
     if before:
         body = markup.quiet(markup.escape(before)) + body
     if after:
@@ -177,12 +240,15 @@ def _render_hit(
     return f"{hit.rank}. {body}\n{cite}"
 
 
-def _with_bold(sentence: str, spans: Sequence[tuple[int, int]], markup: Markup) -> str:
+def _marked(
+    sentence: str, spans: Sequence[tuple[int, int]], markup: Markup, mark: Callable[[str], str]
+) -> str:
+    """``sentence`` escaped, with its ``spans`` put through ``mark``."""
     parts = []
     position = 0
     for start, end in spans:
         parts.append(markup.escape(sentence[position:start]))
-        parts.append(markup.bold(markup.escape(sentence[start:end])))
+        parts.append(mark(markup.escape(sentence[start:end])))
         position = end
     parts.append(markup.escape(sentence[position:]))
     return "".join(parts)

@@ -17,9 +17,13 @@ class Settings(BaseSettings):
         env_prefix="REPORTS_BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    corpus_dir: Path = Path("corpus")
+    corpus_dir: Path | None = None
+    """The folder of reports; unset, the one the index was built from (``corpus`` at first)."""
     index_path: Path = Path(".index")
     top_k: int = Field(default=5, ge=1, le=50)
+    ranking: Literal["report", "bm25"] = "report"
+    """``report`` weighs each sentence's report (title, report-level BM25, coverage, answer type)
+    into BM25; ``bm25`` ranks by the sentence's BM25 alone, as before those signals."""
 
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"

@@ -72,6 +72,10 @@ _STRINGS: dict[str, dict[Lang, str]] = {
         "en": "Nothing found. Try rephrasing: shorter keywords in Chinese (e.g. 核酸检测, 党员), "
         "or the name of a province or an institution.",
     },
+    "nearest": {
+        "zh": "没有直接回答这个问题的句子，最接近的是：",
+        "en": "No sentence answers this question directly; the nearest are:",
+    },
     "page": {"zh": "第 {page}/{pages} 页", "en": "Page {page}/{pages}"},
     "previous": {"zh": "◀ 上一页", "en": "◀ Previous"},
     "next": {"zh": "下一页 ▶", "en": "Next ▶"},
@@ -120,9 +124,10 @@ _STRINGS: dict[str, dict[Lang, str]] = {
     "provenance_override": {"zh": "人工校订", "en": "corrected by hand"},
     "provenance_unknown": {"zh": "不详", "en": "unknown"},
     "chat_intro": {
-        "zh": "输入问题后回车；空行看下一页，/sources 列出报告，/about 索引信息，Ctrl-D 退出。",
+        "zh": "输入问题后回车；空行看下一页，/sources 列出报告，/about 索引信息，/help 显示本说明，"
+        "Ctrl-D 退出。",
         "en": "Type a question and press Enter; an empty line shows the next page, /sources lists "
-        "the reports, /about shows the index, Ctrl-D quits.",
+        "the reports, /about shows the index, /help shows this, Ctrl-D quits.",
     },
     "chat_no_more": {"zh": "没有更多结果了。", "en": "No more results."},
 }

@@ -247,7 +247,9 @@ def _build(
     if not parts:
         raise EmptyCorpus(f"no report could be read from {corpus_dir}")
     postings, rows, table = _assemble(parts, previous, hashes, entries)
-    build_dir = write_build(index_path, postings, rows, table, analyzer.settings, hashes)
+    build_dir = write_build(
+        index_path, postings, rows, table, analyzer.settings, hashes, corpus_dir
+    )
     publish(index_path, build_dir)
     cache.keep_only(entries.values())
     return BuildSummary(

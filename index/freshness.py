@@ -10,12 +10,33 @@ from typing import TypeVar
 
 from index.analysis import Analyzer
 from index.build import build_index, file_hashes
+from index.errors import CorpusError
 from index.live import LiveIndex
+from index.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
-from index.storage import IndexUnavailable, fingerprint, live_manifest
+from index.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
 
 
 Opened = TypeVar("Opened")
+
+DEFAULT_CORPUS = Path("corpus")
+"""The corpus folder when none is chosen and no index records one."""
+
+
+def built_from(index_path: Path) -> Path | None:
+    """The corpus folder the live build was made from, as its manifest records it (None when there
+    is no build, or it predates the record)."""
+    try:
+        folder = read_manifest(live_build(index_path)).get("corpus_dir")
+    except IndexUnavailable:
+        return None
+    return Path(folder) if isinstance(folder, str) else None
+
+
+def corpus_folder(chosen: Path | None, index_path: Path) -> Path:
+    """The corpus folder to read: the one chosen (a flag or setting), else the one the index was
+    built from, so that `index --corpus DIR` is not undone by the next command, else ``corpus``."""
+    return chosen or built_from(index_path) or DEFAULT_CORPUS
 
 
 @dataclass(frozen=True)
@@ -67,6 +88,8 @@ def prepare_index(
     try:
         manifest = live_manifest(index_path, (analyzer or Analyzer()).settings)
     except IndexUnavailable as unusable:
+        if not corpus_dir.is_dir():
+            raise _nothing_to_build_from(unusable, corpus_dir, index_path) from None
         if (index_path / "current").exists():
             notes.append(f"{unusable}; rebuilding it from {corpus_dir}")
         else:
@@ -75,6 +98,16 @@ def prepare_index(
         return notes
     if not corpus_dir.is_dir():
         notes.append(f"corpus folder {corpus_dir} not found: serving the index as it was built")
+        return notes
+    built = manifest.get("corpus_dir")
+    if isinstance(built, str) and Path(built) != corpus_dir.resolve():
+        # Another folder is a choice the user made: rebuild from it when serving, never silently.
+        if not rebuild_if_stale:
+            notes.append(f"the index was built from {built}, not {corpus_dir}: "
+                         f"run `reports-bot index --corpus {corpus_dir}`")
+            return notes
+        notes.append(f"the index was built from {built}: rebuilding it from {corpus_dir}")
+        build_index(corpus_dir, index_path, analyzer)
         return notes
     changes = corpus_changes(corpus_dir, manifest)
     if not changes:
@@ -87,28 +120,47 @@ def prepare_index(
     return notes
 
 
+def _nothing_to_build_from(
+    unusable: IndexUnavailable, corpus_dir: Path, index_path: Path
+) -> CorpusError:
+    """Why there is no index and none can be built: said before anything is written, so that a
+    command run in the wrong folder leaves no empty index folder behind."""
+    problem = str(unusable) if (index_path / "current").exists() else f"no index at {index_path}"
+    return CorpusError(
+        f"{problem}, and no corpus folder {corpus_dir} to build one from: "
+        "run `reports-bot index --corpus DIR`"
+    )
+
+
 def open_serving(
-    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer | None = None,
+    ranking: RankingWeights = REPORT_AWARE,
 ) -> tuple[LiveIndex, list[str]]:
     """The index for a long session (the bot, the terminal chat), rebuilt first when the corpus
     changed; a rebuild made while it loaded is switched to before the first question."""
     analyzer = analyzer or Analyzer()
     live, notes = _open_fresh(
-        lambda: LiveIndex(index_path, analyzer), corpus_dir, index_path, True, analyzer
+        lambda: LiveIndex(index_path, analyzer, ranking), corpus_dir, index_path, True, analyzer
     )
     live.current()
     return live, notes
 
 
 def open_searcher(
-    corpus_dir: Path, index_path: Path, analyzer: Analyzer | None = None
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer | None = None,
+    ranking: RankingWeights = REPORT_AWARE,
 ) -> tuple[Searcher, list[str]]:
     """The index for one-off questions (`search`, `eval`): a stale one is served as it is, with a
     note saying so."""
     analyzer = analyzer or Analyzer()
-    return _open_fresh(
-        lambda: Searcher.open(index_path, analyzer), corpus_dir, index_path, False, analyzer
-    )
+    def open_index() -> Searcher:
+        return Searcher.open(index_path, analyzer, ranking)
+
+    return _open_fresh(open_index, corpus_dir, index_path, False, analyzer)
 
 
 def _open_fresh(

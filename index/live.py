@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from index.analysis import Analyzer
+from index.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
 from index.storage import IndexUnavailable, live_build
 
@@ -34,15 +35,21 @@ class LiveIndex:
     held in memory once opened, so when the files of the build being served are damaged on disk it
     goes on answering from its copy and logs the damage once."""
 
-    def __init__(self, index_path: Path, analyzer: Analyzer | None = None) -> None:
+    def __init__(
+        self,
+        index_path: Path,
+        analyzer: Analyzer | None = None,
+        ranking: RankingWeights = REPORT_AWARE,
+    ) -> None:
         self.index_path = index_path
         self._analyzer = analyzer or Analyzer()
+        self._ranking = ranking
         # Load jieba's dictionary (Python, on one core) while the build is read and checksummed
         # (which leaves the GIL), so that neither the start nor the first question waits for both.
         warming = threading.Thread(target=self._analyzer.warm_up, name="warm-up", daemon=True)
         warming.start()
         try:
-            self._searcher = Searcher.open(index_path, self._analyzer)
+            self._searcher = Searcher.open(index_path, self._analyzer, self._ranking)
         finally:
             warming.join()
         self._loaded = _signature(self._searcher.build_dir)
@@ -65,7 +72,7 @@ class LiveIndex:
             return self._searcher
         if build != self._searcher.build_dir and build != self._refused:
             try:
-                searcher = Searcher.open(self.index_path, self._analyzer)
+                searcher = Searcher.open(self.index_path, self._analyzer, self._ranking)
             except IndexUnavailable as error:
                 self._log_refusal(build, str(error))
             else:

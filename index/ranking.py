@@ -84,6 +84,8 @@ BM25_ONLY = RankingWeights(
     title=0.0, prior=0.0, coverage=False, answer_type=0.0, year=0.0, whole_reports=0
 )
 REPORT_AWARE = RankingWeights()
+RANKINGS = {"report": REPORT_AWARE, "bm25": BM25_ONLY}
+"""The rankings by the names the settings and the command line use."""
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ Layout of ``INDEX_PATH`` (see the README's "Index format" section)::
 
     current -> builds/<build id>      symlink to the live build, replaced with one atomic rename
     builds/<build id>/
-        manifest.json                 format version, build time, corpus fingerprint and file hashes,
-                                      analyzer settings, counts, sha256 of every other file, and
-                                      a sha256 of its own other fields (checksum)
+        manifest.json                 format version, build time, corpus folder, fingerprint and
+                                      file hashes, analyzer settings, counts, sha256 of every
+                                      other file, and a sha256 of its own other fields (checksum)
         reports.json                  one object per report: metadata, content hash, sentence id
                                       range, section headings
         sentence_text.npy sentence_bounds.npy sentence_fields.npy
@@ -262,11 +262,13 @@ def write_build(
     table: SentenceTable,
     analyzer: dict[str, object],
     corpus_files: dict[str, str],
+    corpus_dir: Path,
 ) -> Path:
     """Write a complete build folder beside the live one and return it; ``publish`` makes it live.
 
-    ``corpus_files`` has the sha256 of every file in the corpus folder, read or not, so a later
-    start can tell what changed."""
+    ``corpus_files`` has the sha256 of every file in the corpus folder ``corpus_dir``, read or not,
+    so a later start can tell what changed; the folder is recorded so that later commands compare
+    with (and rebuild from) the folder the index was built from."""
     built_at = datetime.now(timezone.utc)
     build_dir = index_path / "builds" / f"{built_at:%Y%m%dT%H%M%S%fZ}-{os.getpid()}"
     build_dir.mkdir(parents=True)
@@ -287,6 +289,7 @@ def write_build(
         manifest = {
             "format_version": FORMAT_VERSION,
             "built_at": built_at.isoformat(timespec="seconds"),
+            "corpus_dir": str(corpus_dir.resolve()),
             "corpus_fingerprint": fingerprint(corpus_files),
             "corpus_files": corpus_files,
             "analyzer": analyzer,

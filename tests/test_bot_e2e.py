@@ -68,6 +68,20 @@ async def test_english_user_gets_english_interface(start_bot, fake_api) -> None:
     assert "Nothing found" in reply.params["text"]
 
 
+async def test_a_question_the_reports_do_not_answer_gets_the_nearest_sentences(
+    start_bot, fake_api
+) -> None:
+    async with start_bot():
+        chinese = await ask(fake_api, "上海2月10日派了多少医生")
+        english = await ask(fake_api, "上海2月10日派了多少医生", language_code="en")
+        answered = await ask(fake_api, "吉林派了多少医护人员去湖北")
+    assert chinese.params["text"].startswith("没有直接回答这个问题的句子，最接近的是：\n\n1. ")
+    assert english.params["text"].startswith(
+        "No sentence answers this question directly; the nearest are:\n\n1. "
+    )
+    assert answered.params["text"].startswith("1. ")
+
+
 async def test_paging_forward_and_back_edits_in_place(start_bot, fake_api) -> None:
     async with start_bot():
         reply = await ask(fake_api, "党员")

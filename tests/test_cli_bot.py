@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pty
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -13,6 +16,7 @@ import pytest
 from fake_bot_api import FakeBotApi
 
 from bot.settings import Settings
+from bot.strings import text
 
 HEBEI = "000_f160c81bd3db8945.txt"
 COMMAND = [sys.executable, "-m", "bot.cli"]
@@ -67,8 +71,71 @@ def test_chat_answers_a_question_from_stdin(tmp_path: Path, corpus_index: Path) 
     done = cli("chat", cwd=tmp_path, stdin="河北省卫生健康委党组\n", index_path=str(corpus_index))
     assert done.returncode == 0, done.stderr
     assert HEBEI in done.stdout and "2020-02-01" in done.stdout
-    assert "【河北省卫生健康委党组】" in done.stdout
-    assert "<b>" not in done.stdout
+    first = done.stdout.split("\n\n")[0]
+    assert re.fullmatch(r"1\. .{0,61}【[^】]*河北省卫生健康委党组[^】]*】.{0,61}", first.splitlines()[0])
+    assert "<b>" not in done.stdout and "\x1b[" not in done.stdout
+
+
+def test_chat_shows_help_for_help_and_start_and_refuses_other_commands(
+    tmp_path: Path, corpus_index: Path
+) -> None:
+    questions = "/help\n/start\n/nonsense\n"
+    done = cli("chat", cwd=tmp_path, stdin=questions, index_path=str(corpus_index))
+    assert done.returncode == 0, done.stderr
+    replies = done.stdout.strip().split("\n\n")
+    assert replies == [text("chat_intro", "zh")] * 2 + [text("unknown_command", "zh")]
+
+
+def test_chat_stops_quietly_on_ctrl_c(tmp_path: Path, corpus_index: Path) -> None:
+    chat = subprocess.Popen(
+        [*COMMAND, "chat"], cwd=tmp_path, env=environment(index_path=str(corpus_index)),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    chat.stdin.write("党员\n")
+    chat.stdin.flush()
+    assert chat.stdout.readline().startswith("1. ")  # answered, so waiting for the next line
+    chat.send_signal(signal.SIGINT)
+    assert chat.wait(timeout=30) == 130
+    assert "Traceback" not in chat.stderr.read()
+
+
+def test_chat_at_a_terminal_edits_lines_and_marks_answers(
+    tmp_path: Path, corpus_index: Path
+) -> None:
+    controller, terminal = pty.openpty()
+    chat = subprocess.Popen(
+        [*COMMAND, "chat"], cwd=tmp_path, env=environment(index_path=str(corpus_index)),
+        stdin=terminal, stdout=terminal, stderr=terminal,
+    )
+    os.close(terminal)
+    # "/abou", left arrow, right arrow, "t": the command /about only if the arrows move the cursor.
+    shown = converse(controller, [b"/abou\x1b[D\x1b[Ct\r", b"\xe5\x85\x9a\xe5\x91\x98\r", b"\x04"])
+    assert chat.wait(timeout=30) == 0
+    os.close(controller)
+    assert "索引：5 份报告" in shown
+    assert "\x1b[1m" in shown and "\x1b[2m" in shown  # the sentence in bold, its context dimmed
+    assert "Traceback" not in shown
+
+
+def converse(controller: int, keys: list[bytes]) -> str:
+    """Type each of ``keys`` at the prompt once the program shows one; everything it wrote."""
+    shown = b""
+    for typed in keys:
+        while not shown.rstrip().endswith(b">"):
+            ready, _, _ = select.select([controller], [], [], 60)
+            assert ready, shown.decode(errors="replace")
+            shown += os.read(controller, 65536)
+        os.write(controller, typed)
+        shown = shown.rstrip()[:-1] + b"|"  # the prompt answered
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        try:
+            chunk = os.read(controller, 65536) if ready else b""
+        except OSError:  # the program exited and closed the terminal
+            chunk = b""
+        if not chunk:
+            return shown.decode(errors="replace")
+        shown += chunk
 
 
 def test_chat_pages_on_empty_line_and_lists_sources(tmp_path: Path, corpus_index: Path) -> None:

@@ -12,9 +12,19 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
-def cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str,
+    stdin: str = "",
+    cwd: Path | None = None,
+    corpus: Path | None = CORPUS,
+    **settings: str,
+) -> subprocess.CompletedProcess[str]:
+    """Run the command with no REPORTS_BOT_ setting but the corpus folder (none: the default)
+    and ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
-    env["REPORTS_BOT_CORPUS_DIR"] = str(CORPUS)
+    env.update({f"REPORTS_BOT_{name.upper()}": value for name, value in settings.items()})
+    if corpus is not None:
+        env["REPORTS_BOT_CORPUS_DIR"] = str(corpus)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin, capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
@@ -29,6 +39,16 @@ def test_search_prints_readable_results(corpus_index: Path) -> None:
     assert "1. (" in first and "002_7e09391dc468c881.txt" in first
     assert "[院長]范多智" in first
     assert "context: " in first and second
+
+
+def test_search_says_when_it_only_has_the_nearest_sentences(corpus_index: Path) -> None:
+    run = cli("search", "--index", str(corpus_index), "上海2月10日派了多少医生")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[:2] == ["? 上海2月10日派了多少医生", "  没有直接回答这个问题的句子，最接近的是："]
+    assert lines[2].startswith("1. (")
+    answered = cli("search", "--index", str(corpus_index), "吉林派了多少医护人员去湖北")
+    assert "最接近" not in answered.stdout
 
 
 def test_search_json_for_one_query(corpus_index: Path) -> None:
@@ -68,10 +88,44 @@ def test_search_without_a_query_or_json_is_a_usage_error(corpus_index: Path) -> 
 
 
 def test_search_builds_the_index_first_when_there_is_none(tmp_path: Path) -> None:
-    run = cli("search", "--index", str(tmp_path / "new"), "--json", "核酸检测")
+    run = cli("search", "--json", "核酸检测", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "no index at" in run.stderr and "building it" in run.stderr
+    assert "no index at .index yet: building it" in run.stderr
     assert json.loads(run.stdout)["results"]
+    assert (tmp_path / ".index" / "current").is_dir()
+
+
+def test_a_mistyped_index_path_is_an_error_not_a_new_folder(tmp_path: Path) -> None:
+    for command in (["search", "疫苗"], ["eval", str(tmp_path / "q.jsonl")]):
+        run = cli(*command, "--index", str(tmp_path / "typo" / "ix"))
+        assert run.returncode == 2
+        assert f"no index at {tmp_path / 'typo' / 'ix'}" in run.stderr
+        assert "reports-bot index --index" in run.stderr
+        assert not (tmp_path / "typo").exists()
+
+
+def test_search_away_from_the_corpus_leaves_no_index_folder(tmp_path: Path) -> None:
+    run = cli("search", "核酸检测", corpus=None, cwd=tmp_path)
+    assert run.returncode == 1
+    (line,) = run.stderr.splitlines()
+    assert line == (
+        "reports-bot: no index at .index, and no corpus folder corpus to build one from: "
+        "run `reports-bot index --corpus DIR`"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_search_into_a_closed_pipe_prints_no_traceback(corpus_index: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTS_BOT_")}
+    search = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "search", "--index", str(corpus_index), "--top-k", "20",
+         "党员"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    search.stdout.close()  # as `| head -1` does once it has its line
+    stderr = search.stderr.read().decode()
+    assert search.wait(timeout=120) == 1
+    assert stderr == ""
 
 
 def test_index_prints_a_summary_and_warnings(tmp_path: Path) -> None:
@@ -105,6 +159,8 @@ def test_eval_scores_a_labelled_file(corpus_index: Path, tmp_path: Path) -> None
         {"id": "b", "query": "吉林这篇报道哪天发布", "category": "date",
          "files": ["001_a31383f84a783488.txt"], "evidence": ["2020年02月19日 15:03"]},
         {"id": "c", "query": "广东省派了多少人", "category": "no_answer", "files": [], "evidence": []},
+        # Every word is in the reports; the nearest sentences write no price: only partial.
+        {"id": "e", "query": "口罩多少钱一个", "category": "no_answer", "files": [], "evidence": []},
         {"id": "d", "query": "妇幼保健院院长是谁", "category": "entity",
          "files": ["000_f160c81bd3db8945.txt"], "evidence": ["不存在的句子"]},
     ]
@@ -113,7 +169,8 @@ def test_eval_scores_a_labelled_file(corpus_index: Path, tmp_path: Path) -> None
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].split() == [
-        "all", "n=3", "hit@1", "0.667", "hit@k", "0.667", "MRR", "0.667", "no-answer", "1.000", "(n=1)"
+        "all", "n=3", "hit@1", "0.667", "hit@k", "0.667", "MRR", "0.667", "unsure", "0.333",
+        "no-answer", "1.000", "(n=2)",
     ]
     assert any(line.startswith("date") and "hit@1 1.000" in line for line in lines)
 
@@ -168,3 +225,98 @@ def test_eval_rebuilds_an_index_of_an_older_format(corpus_index: Path, tmp_path:
     assert run.returncode == 0, run.stderr
     assert "format version 2" in run.stderr and "rebuilding it" in run.stderr
     assert run.stdout.startswith("all                 n=1   hit@1 1.000")
+
+
+def test_the_index_remembers_the_corpus_folder_it_was_built_from(tmp_path: Path) -> None:
+    corpus = shutil.copytree(CORPUS, tmp_path / "reports")
+    index = str(tmp_path / "ix")
+    built = cli("index", "--corpus", str(corpus), "--index", index, corpus=None, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    run = cli("search", "--index", index, "核酸检测", corpus=None, cwd=tmp_path)
+    assert run.returncode == 0 and run.stderr == ""
+    (corpus / "000_f160c81bd3db8945.txt").unlink()
+    run = cli("search", "--index", index, "核酸检测", corpus=None, cwd=tmp_path)
+    assert "the index is stale (removed: 000_f160c81bd3db8945.txt)" in run.stderr
+    rebuilt = cli("index", "--index", index, corpus=None, cwd=tmp_path)
+    assert rebuilt.stdout.startswith("indexed 4 reports, "), rebuilt.stderr
+
+
+def write_questions(path: Path, *rows: object) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def test_eval_help_describes_the_question_file() -> None:
+    run = cli("eval", "--help")
+    for field in ("query", "category", "files", "evidence", "no_answer"):
+        assert f"{field}" in run.stdout
+
+
+def test_eval_of_an_empty_file_says_so(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(tmp_path / "q.jsonl")
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert run.stderr == f"reports-bot: {questions}: no questions in it\n"
+
+
+def test_eval_names_a_field_of_the_wrong_type(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"query": "院长是谁", "files": ["002_7e09391dc468c881.txt"], "evidence": ["范多智"]},
+        {"query": "院长是谁", "files": "002_7e09391dc468c881.txt", "evidence": ["范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert "line 2" in run.stderr and "`files` must be a list of texts" in run.stderr
+
+
+def test_eval_names_a_report_the_index_does_not_hold(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"id": "x", "query": "院长是谁", "files": ["002.txt"], "evidence": ["范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index))
+    assert run.returncode == 1
+    assert run.stderr.endswith(f"reports-bot: {questions}: question x names a report the index "
+                               "does not hold: 002.txt\n")
+
+
+def test_eval_verbose_says_not_found_for_a_miss(tmp_path: Path, corpus_index: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"id": "x", "query": "院长是谁", "files": ["002_7e09391dc468c881.txt"],
+         "evidence": ["不存在的句子"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index), "--verbose")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "x 院长是谁: not found"
+
+
+def test_the_ranking_can_be_plain_bm25_by_flag_or_setting(corpus_index: Path) -> None:
+    question = "吉林派了多少医护人员去湖北"
+
+    def results(*flags: str, **settings: str) -> list[dict]:
+        index = str(corpus_index)
+        run = cli("search", "--index", index, "--json", "--top-k", "8", *flags, question,
+                  **settings)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)["results"]
+
+    report_aware = results()
+    assert any(r["score"] != r["bm25"] for r in report_aware)
+    plain = results("--ranking", "bm25")
+    assert all(r["score"] == r["bm25"] for r in plain)
+    assert [r["bm25"] for r in plain] == sorted((r["bm25"] for r in plain), reverse=True)
+    assert plain != report_aware
+    assert results(ranking="bm25") == plain
+    assert results("--ranking", "report", ranking="bm25") == report_aware
+
+
+def test_eval_takes_the_ranking_too(corpus_index: Path, tmp_path: Path) -> None:
+    questions = write_questions(
+        tmp_path / "q.jsonl",
+        {"query": "妇幼保健院院长是谁", "files": ["002_7e09391dc468c881.txt"], "evidence": ["院長范多智"]},
+    )
+    run = cli("eval", str(questions), "--index", str(corpus_index), "--ranking", "bm25")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("all ")

@@ -9,7 +9,14 @@ import pytest
 
 from index.analysis import Analyzer
 from index.build import build_index
-from index.freshness import corpus_changes, open_searcher, open_serving, prepare_index
+from index.freshness import (
+    corpus_changes,
+    corpus_folder,
+    open_searcher,
+    open_serving,
+    prepare_index,
+)
+from index.ranking import BM25_ONLY
 from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -133,3 +140,33 @@ def test_serving_a_stale_index_switches_to_its_rebuild_before_the_first_question
     assert note.startswith("the corpus changed since the index was built (removed: 000_")
     assert live.current().build_dir != stale
     assert len(live.current().reports) == 4
+
+
+def test_another_corpus_folder_is_named_and_rebuilt_from_only_for_serving(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(CORPUS, tmp_path / "ix")
+    built = live_build(tmp_path / "ix")
+    (note,) = prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=False)
+    assert note == (
+        f"the index was built from {CORPUS}, not {corpus}: "
+        f"run `reports-bot index --corpus {corpus}`"
+    )
+    assert live_build(tmp_path / "ix") == built
+    (note,) = prepare_index(corpus, tmp_path / "ix", rebuild_if_stale=True)
+    assert note == f"the index was built from {CORPUS}: rebuilding it from {corpus}"
+    assert live_build(tmp_path / "ix") != built
+    assert corpus_folder(None, tmp_path / "ix") == corpus
+
+
+def test_the_corpus_folder_is_the_chosen_else_the_built_one_else_corpus(tmp_path: Path) -> None:
+    assert corpus_folder(None, tmp_path / "ix") == Path("corpus")
+    build_index(CORPUS, tmp_path / "ix")
+    assert corpus_folder(None, tmp_path / "ix") == CORPUS
+    assert corpus_folder(tmp_path / "other", tmp_path / "ix") == tmp_path / "other"
+
+
+def test_a_served_index_ranks_as_asked(tmp_path: Path) -> None:
+    build_index(CORPUS, tmp_path / "ix")
+    live, _ = open_serving(CORPUS, tmp_path / "ix", ranking=BM25_ONLY)
+    hits = live.current().search("吉林派了多少医护人员去湖北").hits
+    assert hits and all(hit.score == hit.bm25 for hit in hits)

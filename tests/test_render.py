@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -33,6 +34,7 @@ def make_hit(
     before: str = "",
     after: str = "",
     meta: ReportMeta = META,
+    partial: bool = False,
 ) -> Hit:
     return Hit(
         rank=rank,
@@ -43,6 +45,7 @@ def make_hit(
         highlights=highlights,
         context_before=before,
         context_after=after,
+        partial=partial,
     )
 
 
@@ -112,6 +115,29 @@ def test_escapes_the_question_when_nothing_matched() -> None:
 def test_missing_terms_header_names_each_term() -> None:
     page = render.render_page(result(make_hit("上海"), missing=("北京", "天津")), 0, 3, "zh")
     assert page.startswith("未找到: 北京、天津\n")
+
+
+NEAREST = "没有直接回答这个问题的句子，最接近的是："
+
+
+@pytest.mark.parametrize("markup", [render.HTML, PLAIN])
+def test_a_partial_best_sentence_is_shown_as_the_nearest_not_an_answer(markup) -> None:
+    hits = (make_hit("二月的句子", partial=True), make_hit("别的句子", rank=2))
+    page = render.render_page(result(*hits), 0, 3, "zh", markup=markup)
+    assert page.startswith(f"{NEAREST}\n\n1. ")
+    english = render.render_page(result(*hits), 0, 3, "en", markup=markup)
+    nearest = "No sentence answers this question directly; the nearest are:"
+    assert english.startswith(f"{nearest}\n\n1. ")
+
+
+def test_missing_words_are_named_before_the_nearest_sentences() -> None:
+    page = render.render_page(result(make_hit("上海"), missing=("北京",)), 0, 3, "zh")
+    assert page.startswith(f"未找到: 北京\n\n{NEAREST}\n\n1. ")
+
+
+def test_a_confident_answer_is_not_called_the_nearest() -> None:
+    page = render.render_page(result(make_hit("答案", partial=False)), 0, 3, "zh")
+    assert NEAREST not in page and page.startswith("1. ")
 
 
 def test_no_results_suggests_rephrasing() -> None:
@@ -199,14 +225,45 @@ def test_passage_bolds_its_sentence_and_fits() -> None:
     visible_text(message)
 
 
-def test_plain_text_rendition_has_no_markup() -> None:
+def test_plain_text_rendition_marks_the_answering_sentence() -> None:
     hit = make_hit("a<b & 党员", ((6, 8),), before="前。", after="后。")
     page = render.render_page(result(hit, missing=("北京",)), 0, 3, "zh", markup=PLAIN)
     assert page == (
         "未找到: 北京\n\n"
-        "1. 前。a<b & 【党员】后。\n"
+        f"{NEAREST}\n\n"
+        "1. 前。【a<b & 党员】后。\n"
         "— 河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt"
     )
+
+
+def test_terminal_rendition_sets_the_sentence_in_bold_and_dims_the_rest() -> None:
+    hit = make_hit("党员\x1b[2J先锋", ((0, 2),), before="前。", after="后。")
+    page = render.render_page(result(hit), 0, 3, "zh", markup=render.TERMINAL)
+    assert page == (
+        "1. \x1b[2m前。\x1b[22m\x1b[1m\x1b[4m党员\x1b[24m[2J先锋\x1b[22m\x1b[2m后。\x1b[22m\n"
+        "\x1b[2m— 河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt\x1b[22m"
+    )
+
+
+def test_a_paragraph_shown_around_one_hit_is_not_repeated_around_the_next() -> None:
+    def in_paragraph(text: str, rank: int, paragraph: int, before: str, after: str) -> Hit:
+        hit = make_hit(text, rank=rank, before=before, after=after)
+        return replace(hit, sentence=replace(hit.sentence, paragraph=paragraph))
+
+    hits = (
+        in_paragraph("甲句。", 1, 0, "", "乙句。"),
+        in_paragraph("乙句。", 2, 0, "甲句。", ""),
+        in_paragraph("丙句。", 3, 1, "", "丁句。"),
+    )
+    page = render.render_page(result(*hits), 0, 3, "zh", markup=PLAIN)
+    blocks = [block.splitlines()[0] for block in page.split("\n\n")]
+    assert blocks == ["1. 【甲句。】乙句。", "2. 【乙句。】", "3. 【丙句。】丁句。"]
+
+
+def test_context_can_be_kept_short() -> None:
+    hit = make_hit("答案。", before="前" * 100, after="后" * 100)
+    page = render.render_page(result(hit), 0, 3, "zh", markup=PLAIN, most_context=10)
+    assert page.splitlines()[0] == f"1. …{'前' * 10}【答案。】{'后' * 10}…"
 
 
 def test_query_cut_notice() -> None:

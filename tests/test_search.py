@@ -12,6 +12,8 @@ from test_bm25 import dense_scores
 from index.analysis import Analyzer
 from index.build import build_index
 from index.corpus import load_corpus
+from index.query import plan_query
+from index.ranking import BM25_ONLY
 from index.search import Searcher
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -201,3 +203,19 @@ def test_words_of_any_script_are_found(tmp_path: Path) -> None:
         ("привет", "Привет, мир!"),
     ]:
         assert searcher.search(question).hits[0].sentence.text == answer, question
+
+
+@pytest.mark.parametrize("question", ["吉林派了多少医护人员去湖北", "妇幼保健院院长是谁", "党员先锋模范作用"])
+def test_the_bm25_only_ranking_is_the_order_of_plain_bm25(
+    corpus_index: Path, question: str
+) -> None:
+    plain = Searcher.open(corpus_index, ranking=BM25_ONLY)
+    hits = plain.search(question, top_k=8).hits
+    plan = plan_query(question, plain.analyzer)
+    postings = plain._stored.postings
+    term_ids = postings.term_ids(term for term, _ in plan.terms)
+    weighted = [(t, w) for t, (_, w) in zip(term_ids, plan.terms) if t is not None]
+    best = [sentence for sentence, _ in postings.best(weighted, 40)]
+    shown = [plain._sentence_id(hit.sentence) for hit in hits]
+    assert shown[0] == best[0] and shown == [s for s in best if s in shown]
+    assert all(hit.score == hit.bm25 for hit in hits)

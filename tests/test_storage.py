@@ -40,7 +40,9 @@ def build(index_path: Path, reports: list[Report]) -> Path:
         rows.append(StoredReport(r.meta, first, len(r.sentences), "sha", tuple(report_sections(r))))
         first += len(r.sentences)
     table = join_tables([table_of(r) for r in reports])
-    build_dir = write_build(index_path, postings, rows, table, ANALYZER, {"a.txt": "sha"})
+    build_dir = write_build(
+        index_path, postings, rows, table, ANALYZER, {"a.txt": "sha"}, index_path
+    )
     publish(index_path, build_dir)
     return build_dir
 
