@@ -12,6 +12,8 @@ can or cannot give.
 
 from __future__ import annotations
 
+import bisect
+
 import re
 import tomllib
 from dataclasses import dataclass
@@ -127,22 +129,32 @@ def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
 
 def top_level(words: list[Token]) -> list[Token]:
     """The words that stand inside no longer word (search mode also gives the parts of a word)."""
-    return [
-        w for w in words
-        if not any(o.start <= w.start and w.end <= o.end and o.end - o.start > w.end - w.start
-                   for o in words)
-    ]
+    covered = set()
+    reach = -1  # the furthest end of the words that start earlier, or as early and end later
+    for start, end in sorted({(w.start, w.end) for w in words}, key=lambda span: (span[0], -span[1])):
+        if reach >= end:
+            covered.add((start, end))
+        reach = max(reach, end)
+    return [w for w in words if (w.start, w.end) not in covered]
+
+
+def _inside(words: list[Token], word: Token) -> list[str]:
+    """The terms of the other words within ``word``'s span; ``words`` sorted by start."""
+    first = bisect.bisect_left(words, word.start, key=lambda w: w.start)
+    last = bisect.bisect_left(words, word.end, key=lambda w: w.start)
+    return [w.term for w in words[first:last] if w.end <= word.end and w != word]
 
 
 def _concepts(
     folded: str, words: list[Token], expansions: list[_Expansion], analyzer: Analyzer
 ) -> tuple[Concept, ...]:
     asking = [match.span() for match in _INTERROGATIVE.finditer(folded)]
+    by_start = sorted(words, key=lambda w: w.start)
     concepts = []
     for word in sorted(top_level(words), key=lambda w: w.start):
         if any(start <= word.start and word.end <= end for start, end in asking):
             continue
-        inner = [w.term for w in words if word.start <= w.start and w.end <= word.end and w != word]
+        inner = _inside(by_start, word)
         # A rewrite of a phrase that holds the word writes the word another way (卫健委 ->
         # 卫生健康委员会); a rewrite of a phrase inside it writes a part of it (党委书记: 党组织).
         spellings = [word.term]

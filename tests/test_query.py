@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from index.analysis import Analyzer
-from index.query import EXPANSION_WEIGHT, chinese_to_int, int_to_chinese, plan_query
+from index.analysis import Analyzer, Token
+from index.query import EXPANSION_WEIGHT, chinese_to_int, int_to_chinese, plan_query, top_level
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +63,14 @@ def test_numerals_expand_both_ways(analyzer: Analyzer) -> None:
 def test_chinese_numerals_round_trip(numeral: str, value: int) -> None:
     assert chinese_to_int(numeral) == value
     assert chinese_to_int(int_to_chinese(value)) == value
+
+
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(1, 4)), max_size=30))
+def test_top_level_words_are_those_inside_no_longer_word(spans: list[tuple[int, int]]) -> None:
+    words = [Token(f"w{start}-{start + width}", start, start + width) for start, width in spans]
+    by_definition = [
+        w for w in words
+        if not any(o.start <= w.start and w.end <= o.end and o.end - o.start > w.end - w.start
+                   for o in words)
+    ]
+    assert top_level(words) == by_definition
