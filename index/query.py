@@ -115,13 +115,14 @@ def plan_query(question: str, analyzer: Analyzer) -> QueryPlan:
     for term in terms:
         weights[term] = weights.get(term, 0.0) + 1.0
     synonyms, numerals = _synonym_rewrites(folded), _numeral_rewrites(folded)
-    for expansion in numerals + synonyms:  # a numeral's full weight wins over a synonym's
-        for term in analyzer.query_terms(expansion.phrase):
-            weights.setdefault(term, expansion.weight)
+    # A numeral's full weight wins over a synonym's; a phrase rewritten in many places once.
+    for phrase, weight in dict.fromkeys((e.phrase, e.weight) for e in numerals + synonyms):
+        for term in analyzer.query_terms(phrase):
+            weights.setdefault(term, weight)
     return QueryPlan(
         terms=tuple(weights.items()),
         words=tuple(dict.fromkeys(sorted((w.term for w in words), key=len, reverse=True))),
-        expansions=tuple(e.phrase for e in synonyms + numerals),
+        expansions=tuple(dict.fromkeys(e.phrase for e in synonyms + numerals)),
         concepts=_concepts(folded, words, synonyms + numerals, analyzer),
         answer_type=answer_type(folded),
     )
@@ -148,11 +149,13 @@ def _inside(words: list[Token], word: Token) -> list[str]:
 def _concepts(
     folded: str, words: list[Token], expansions: list[_Expansion], analyzer: Analyzer
 ) -> tuple[Concept, ...]:
-    asking = [match.span() for match in _INTERROGATIVE.finditer(folded)]
+    asking = [-1] * len(folded)  # per character: which interrogative phrase it stands in
+    for number, match in enumerate(_INTERROGATIVE.finditer(folded)):
+        asking[match.start() : match.end()] = [number] * (match.end() - match.start())
     by_start = sorted(words, key=lambda w: w.start)
-    concepts = []
+    concepts: dict[str, Concept] = {}  # a word asked twice is one concept, where it first stands
     for word in sorted(top_level(words), key=lambda w: w.start):
-        if any(start <= word.start and word.end <= end for start, end in asking):
+        if word.term in concepts or -1 < asking[word.start] == asking[word.end - 1]:
             continue
         inner = _inside(by_start, word)
         # A rewrite of a phrase that holds the word writes the word another way (卫健委 ->
@@ -166,9 +169,9 @@ def _concepts(
             elif e.start < word.end and word.start < e.end:
                 inner += analyzer.question(e.phrase)[1]
         parts = [p for p in dict.fromkeys(inner + cjk_pairs(word.term)) if p != word.term]
-        concepts.append(Concept(word.term, tuple(spellings), tuple(f for f in forms if f),
-                                tuple(parts), word.start, word.end))
-    return tuple(concepts)
+        concepts[word.term] = Concept(word.term, tuple(spellings), tuple(f for f in forms if f),
+                                      tuple(parts), word.start, word.end)
+    return tuple(concepts.values())
 
 
 def answer_type(folded: str) -> AnswerType | None:

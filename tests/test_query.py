@@ -74,3 +74,12 @@ def test_top_level_words_are_those_inside_no_longer_word(spans: list[tuple[int, 
                    for o in words)
     ]
     assert top_level(words) == by_definition
+
+
+def test_a_word_asked_many_times_is_planned_once(analyzer: Analyzer) -> None:
+    """A question repeating a phrase thousands of times (a paste, an attack) plans in the time of
+    its distinct words: planning it per occurrence took minutes."""
+    plan = plan_query("口罩14家" * 2000, analyzer)
+    assert sorted(c.word for c in plan.concepts) == sorted({c.word for c in plan.concepts})
+    assert len(plan.concepts) <= 3 and len(plan.expansions) == len(set(plan.expansions)) == 2  # 十四, 医用口罩
+    assert plan.concepts[0].start == 0
