@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +24,11 @@ Opened = TypeVar("Opened")
 
 DEFAULT_CORPUS = Path("corpus")
 """The corpus folder when none is chosen and no index records one."""
+REBUILD_RETRY_SECONDS = 300.0
+"""How often a rebuild that could not be written (a full disk, a read-only folder) is tried
+again while the index as it was built keeps serving."""
+
+logger = logging.getLogger(__name__)
 
 
 def built_from(index_path: Path) -> Path | None:
@@ -107,8 +115,7 @@ def prepare_index(
                          f"run `reports-bot index --corpus {corpus_dir}`")
             return notes
         notes.append(f"the index was built from {built}: rebuilding it from {corpus_dir}")
-        build_index(corpus_dir, index_path, analyzer)
-        return notes
+        return notes + _rebuild_or_keep(corpus_dir, index_path, analyzer)
     changes = corpus_changes(corpus_dir, manifest)
     if not changes:
         return notes
@@ -116,8 +123,35 @@ def prepare_index(
         notes.append(f"the index is stale ({changes.describe()}): run `reports-bot index`")
         return notes
     notes.append(f"the corpus changed since the index was built ({changes.describe()}): rebuilding")
-    build_index(corpus_dir, index_path, analyzer)
-    return notes
+    return notes + _rebuild_or_keep(corpus_dir, index_path, analyzer)
+
+
+def _rebuild_or_keep(corpus_dir: Path, index_path: Path, analyzer: Analyzer) -> list[str]:
+    """Rebuild a stale index; when the new one cannot be written, the stale one is still a good
+    index: it keeps serving and the rebuild is tried again in the background until it works."""
+    try:
+        build_index(corpus_dir, index_path, analyzer)
+    except OSError as error:
+        retry = threading.Thread(target=_retry_rebuild, args=(corpus_dir, index_path, analyzer),
+                                 name="rebuild-retry", daemon=True)
+        retry.start()
+        return [f"the new index could not be written ({error.strerror or error}): serving the index "
+                f"as it was built, trying again every {REBUILD_RETRY_SECONDS:g} s"]
+    return []
+
+
+def _retry_rebuild(corpus_dir: Path, index_path: Path, analyzer: Analyzer) -> None:
+    """Try the rebuild every REBUILD_RETRY_SECONDS until it is written; a LiveIndex serving the
+    old build switches to it at its next question."""
+    while True:
+        time.sleep(REBUILD_RETRY_SECONDS)
+        try:
+            build_index(corpus_dir, index_path, analyzer)
+        except OSError as error:
+            logger.warning("the index still cannot be written: %s", error.strerror or error)
+        else:
+            logger.info("the index was rebuilt from %s", corpus_dir)
+            return
 
 
 def _nothing_to_build_from(

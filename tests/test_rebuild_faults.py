@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 from bot_fixtures import CORPUS, copy_corpus
 
+import index.freshness
 import index.storage
 from index.build import build_index
+from index.freshness import open_serving
 from index.live import LiveIndex
 from index.search import Searcher
 from index.storage import DATA_FILES, live_build
@@ -227,3 +229,25 @@ def test_a_damaged_new_build_is_refused_and_the_last_good_one_served(
     third = build_index(corpus, index_path, workers=1).build_dir
     assert served.current().build_dir == third
     assert len(served.current().reports) == 5
+
+
+def test_a_stale_index_that_cannot_be_rebuilt_keeps_serving_and_is_rebuilt_later(
+    live: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports changed but the disk is full: `run` used to refuse to start although a good
+    index existed. It now serves that one and tries the rebuild again until it is written."""
+    corpus, index_path = live
+    add_remaining_reports(corpus)
+    monkeypatch.setattr(index.freshness, "REBUILD_RETRY_SECONDS", 0.2)
+    with monkeypatch.context() as disk_full:
+        disk_full.setattr(np, "save", _enospc)
+        served, notes = open_serving(corpus, index_path)
+        assert served.current().info.reports == 3
+    assert any("could not be written" in note and "serving the index as it was built" in note
+               for note in notes), notes
+    # The disk has room again: a retry writes the new build, and the served index switches to it.
+    waited = 0.0
+    while served.current().info.reports != 5 and waited < 60:
+        time.sleep(0.2)
+        waited += 0.2
+    assert served.current().info.reports == 5
