@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.analysis import cjk_pairs
 from index.bm25 import K1, Postings, term_score
 from index.query import AnswerType, Concept
 

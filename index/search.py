@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from index.analysis import Analyzer, cjk_pairs, is_cjk
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
 from index.query import Concept, QueryPlan, numeral_variants, plan_query, synonyms_of
