@@ -26,7 +26,7 @@ from index.sentence_table import SentenceTable
 from index.sidecar import Override
 from index.storage import _meta_from_json
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 """Bump when what a cache entry holds, or how it is made, changes."""
 
 _ARRAYS = (
@@ -79,6 +79,7 @@ class AnalysisCache:
                 "meta": asdict(analysed.meta),
                 "warnings": list(analysed.warnings),
                 "sections": list(analysed.sections),
+                "title_terms": list(analysed.title_terms),
                 "sizes": [len(array) for array in arrays],
             }
             _replace(self.folder / f"{key}.bin", lambda f: f.writelines(arrays))
@@ -109,6 +110,7 @@ class AnalysisCache:
                 SentenceTable(arrays["text"], arrays["bounds"], arrays["fields"].reshape(-1, 4)),
                 TermBlock(*(arrays[name] for name in
                             ("term_lengths", "term_chars", "df", "docs", "tfs", "doc_len"))),
+                tuple(entry["title_terms"]),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None

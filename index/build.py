@@ -297,7 +297,7 @@ def _assemble(
             tables.append(part.table)
             rows.append(StoredReport(
                 part.meta, first, len(part.table), hashes[file], part.sections, keys[file],
-                part.warnings,
+                part.warnings, part.title_terms,
             ))
         first += rows[-1].sentence_count
     if previous is None:

@@ -27,10 +27,10 @@ Candidates are the best sentences by BM25 and every sentence of the reports whos
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,8 +87,7 @@ RANKINGS = {"report": REPORT_AWARE, "bm25": BM25_ONLY}
 """The rankings by the names the settings and the command line use."""
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     """One ranked sentence: its final score and its BM25 score."""
 
     sentence: int
@@ -117,20 +116,20 @@ class ReportLayout:
 
 
 class Ranker:
-    """Ranks candidate sentences of one build. ``title_terms(report)`` gives the terms of a
-    report's title (the caller caches them); ``text_of(sentence)`` a sentence's text."""
+    """Ranks candidate sentences of one build. ``titles[report]`` are the terms of a report's
+    title; ``text_of(sentence)`` a sentence's text."""
 
     def __init__(
         self,
         postings: Postings,
         layout: ReportLayout,
-        title_terms: Callable[[int], frozenset[str]],
+        titles: Sequence[frozenset[str]],
         text_of: Callable[[int], str],
         weights: RankingWeights,
     ) -> None:
         self._postings = postings
         self._layout = layout
-        self._title_terms = title_terms
+        self._titles = titles
         self._text_of = text_of
         self.weights = weights
         self._mean_report_length = float(layout.lengths.mean()) if len(layout.lengths) else 1.0
@@ -151,31 +150,33 @@ class Ranker:
         first = postings.best(weighted, max(k, weights.first_stage))
         if not first:
             return []
-        reports = np.unique(self._layout.report_of(np.asarray([s for s, _ in first])))
+        proposed = np.fromiter((s for s, _ in first), dtype=np.int64, count=len(first))
+        reports = np.unique(self._layout.report_of(proposed))
         prior = self._report_scores(weighted, reports)
-        whole = reports[np.argsort(-prior, kind="stable")[: weights.whole_reports]]
+        whole = reports[np.argsort(-prior, kind="stable")[: weights.whole_reports]].tolist()
+        layout = self._layout
         candidates = np.union1d(
-            [s for s, _ in first],
-            np.concatenate([np.arange(self._layout.starts[r], self._layout.ends[r]) for r in whole]
-                           + [np.empty(0, dtype=np.int64)]),
-        ).astype(np.int64)
+            proposed, np.concatenate([np.arange(layout.starts[r], layout.ends[r]) for r in whole]
+                                     + [proposed[:0]]),
+        )
         held, parts = self._parts(weighted, candidates)
         bm25 = np.zeros(len(candidates))
         for row in parts:  # in query order, as rank_bm25 adds them
             bm25 += row
-        of = self._layout.report_of(candidates)
-        in_title = self._in_title(terms, of)
+        of = np.searchsorted(reports, layout.report_of(candidates))  # into ``reports``
+        in_title = self._in_title([text for text, _, _ in terms], reports)[:, of]
         holds_some = (held | in_title).any(axis=0)  # a sentence of a good report that is off topic: out
         score = np.where(holds_some, bm25 + self._title_credit(weighted, parts, in_title), 0.0)
-        score += weights.prior * prior[np.searchsorted(reports, of)] * holds_some
+        score += weights.prior * prior[of] * holds_some
         if weights.coverage:
             score *= coverage(concepts, [t for t, _, _ in terms], held | in_title, self._idf(terms),
                               weights.part)
         if answer_type and weights.answer_type:
             return self._best_of_type(answer_type, candidates, score, bm25, k)
         order = np.lexsort((candidates, -score))[:k]
-        return [Ranked(int(candidates[i]), float(score[i]), float(bm25[i])) for i in order
-                if score[i] > 0]
+        order = order[score[order] > 0]
+        return list(map(Ranked, candidates[order].tolist(), score[order].tolist(),
+                        bm25[order].tolist()))
 
     def _best_of_type(
         self,
@@ -202,24 +203,23 @@ class Ranker:
         self, weighted: Sequence[tuple[int, float]], candidates: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per query term and candidate: whether the candidate holds the term, and what the term
-        adds to its BM25 score."""
+        adds to its BM25 score (a term frequency of 0 adds 0, as in rank_bm25)."""
         postings = self._postings
-        held = np.zeros((len(weighted), len(candidates)), dtype=bool)
-        parts = np.zeros((len(weighted), len(candidates)))
-        norm = postings.length_norm[candidates]
-        for row, (term_id, weight) in enumerate(weighted):
-            slot, tf = postings.find(term_id, candidates)
-            held[row, slot] = True
-            parts[row, slot] = term_score(float(postings.idf[term_id]), weight, tf, norm[slot])
-        return held, parts
+        tf = np.zeros((len(weighted), len(candidates)))
+        for row, (term_id, _) in enumerate(weighted):
+            slot, found = postings.find(term_id, candidates)
+            tf[row, slot] = found
+        ids = [term_id for term_id, _ in weighted]
+        weights = np.asarray([weight for _, weight in weighted])
+        parts = term_score(postings.idf[ids][:, None], weights[:, None], tf,
+                           postings.length_norm[candidates])
+        return tf > 0, parts
 
-    def _in_title(self, terms: Sequence[tuple[str, int, float]], of: np.ndarray) -> np.ndarray:
-        """Per query term and candidate: whether the title of the candidate's report holds it."""
-        texts = [text for text, _, _ in terms]
-        reports, which = np.unique(of, return_inverse=True)
-        titles = [self._title_terms(report) for report in reports.tolist()]
+    def _in_title(self, texts: Sequence[str], reports: np.ndarray) -> np.ndarray:
+        """Per query term and report of ``reports``: whether the report's title holds it."""
+        titles = [self._titles[report] for report in reports.tolist()]
         holds = np.asarray([[text in title for title in titles] for text in texts], dtype=bool)
-        return holds.reshape(len(texts), len(reports))[:, which]
+        return holds.reshape(len(texts), len(reports))
 
     def _title_credit(
         self, weighted: Sequence[tuple[int, float]], parts: np.ndarray, in_title: np.ndarray
@@ -235,19 +235,20 @@ class Ranker:
     def _report_scores(self, weighted: Sequence[tuple[int, float]], reports: np.ndarray) -> np.ndarray:
         """The report-level BM25 of ``reports`` (ascending)."""
         postings, layout, w = self._postings, self._layout, self.weights
-        starts, ends = layout.starts[reports], layout.ends[reports]
+        bounds = np.concatenate([layout.starts[reports], layout.ends[reports]])
+        tf = np.empty((len(weighted), len(reports)))
+        for row, (term_id, _) in enumerate(weighted):
+            docs = postings.docs[postings.offsets[term_id] : postings.offsets[term_id + 1]]
+            at = np.searchsorted(docs, bounds)
+            tf[row] = at[len(reports):] - at[: len(reports)]
+        ids = [term_id for term_id, _ in weighted]
+        held = postings.report_df[ids].astype(np.float64)
+        idf = np.log(1 + (len(layout.starts) - held + 0.5) / (held + 0.5))
+        weight = np.asarray([weight for _, weight in weighted]) * idf
         length_norm = w.prior_k1 * (
             1 - w.prior_b + w.prior_b * layout.lengths[reports] / self._mean_report_length
         )
-        total_reports = len(layout.starts)
-        scores = np.zeros(len(reports))
-        for term_id, weight in weighted:
-            docs = postings.docs[postings.offsets[term_id] : postings.offsets[term_id + 1]]
-            tf = (np.searchsorted(docs, ends) - np.searchsorted(docs, starts)).astype(np.float64)
-            held = int(postings.report_df[term_id])
-            idf = math.log(1 + (total_reports - held + 0.5) / (held + 0.5))
-            scores += weight * idf * tf * (w.prior_k1 + 1) / (tf + length_norm)
-        return scores
+        return weight @ (tf * (w.prior_k1 + 1) / (tf + length_norm))
 
     def _idf(self, terms: Sequence[tuple[str, int, float]]) -> np.ndarray:
         return self._postings.idf[[term_id for _, term_id, _ in terms]]

@@ -20,13 +20,15 @@ from index.term_counting import count_terms
 @dataclass(frozen=True)
 class AnalysedReport:
     """A report's metadata, reading warnings and section headings, its sentences (the table numbers
-    its sections into ``sections``) and the terms of each sentence, counted."""
+    its sections into ``sections``), the terms of each sentence, counted, and its title's terms
+    (the ranking credits them to every sentence of the report)."""
 
     meta: ReportMeta
     warnings: tuple[str, ...]
     sections: tuple[str, ...]
     table: SentenceTable
     block: TermBlock
+    title_terms: tuple[str, ...]
 
 
 def analyse_report(
@@ -45,4 +47,5 @@ def analyse_report(
         tuple(report_sections(report)),
         table_of(report),
         count_terms([sentence.text for sentence in report.sentences], analyzer),
+        tuple(dict.fromkeys(analyzer.terms(report.meta.title))) if report.meta.title else (),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from index.analysis import Analyzer, cjk_pairs, is_cjk
@@ -36,11 +36,16 @@ class Searcher:
         self._ranker = Ranker(
             stored.postings,
             ReportLayout.of([r.first_sentence for r in stored.reports], stored.postings),
-            cache(self._title_terms),  # bounded by the build's reports
+            [frozenset(r.title_terms) for r in stored.reports],
             stored.table.text_of,
             ranking,
         )
         self._folded_heading = lru_cache(maxsize=4096)(analyzer.fold)
+        # A question's words recur across questions; looking one up is a binary search.
+        self._term_id = lru_cache(maxsize=1 << 16)(
+            lambda term: stored.postings.term_ids([term])[0]
+        )
+        self._found = lru_cache(maxsize=1 << 14)(self._held_anywhere)
 
     @classmethod
     def open(
@@ -70,8 +75,8 @@ class Searcher:
         shown_missing = tuple(_as_written(query, self._analyzer, c) for c in missing)
         if top_k < 1 or len(missing) == len(content):
             return SearchResult(query=query, hits=(), missing=shown_missing)
-        term_ids = self._stored.postings.term_ids(term for term, _ in plan.terms)
-        terms = [(term, tid, w) for tid, (term, w) in zip(term_ids, plan.terms) if tid is not None]
+        found = [(term, self._term_id(term), weight) for term, weight in plan.terms]
+        terms = [(term, term_id, weight) for term, term_id, weight in found if term_id is not None]
         # A few more than asked for, so that repeats can be dropped and top_k still remain.
         ranked = self._ranker.rank(terms, plan.concepts, plan.answer_type, top_k * 4 + 8)
         folded = _Folded(self._analyzer, self._stored.table)
@@ -106,21 +111,17 @@ class Searcher:
         其基是什么), which would read as nonsense; its characters are searched all the same."""
         return self._analyzer.is_known_word(word) or not any(map(is_cjk, word))
 
-    def _found(self, word: str) -> bool:
+    def _held_anywhere(self, word: str) -> bool:
         """Whether some sentence holds the word (广东省, not just 广东), one of its synonyms or
         numeral rewrites (十四家 -> 14家), or the pairs of its characters: a name that jieba cuts
         one way in the question and another in the reports (张定宇) is still found."""
-        postings = self._stored.postings
         for form in [word, *numeral_variants(word), *synonyms_of(word)]:
-            whole = postings.term_ids([form])[0] is not None
             pairs = cjk_pairs(form)
-            if whole or (pairs and None not in postings.term_ids(pairs)):
+            if self._term_id(form) is not None or (
+                pairs and all(self._term_id(pair) is not None for pair in pairs)
+            ):
                 return True
         return False
-
-    def _title_terms(self, report: int) -> frozenset[str]:
-        title = self._stored.reports[report].meta.title
-        return frozenset(self._analyzer.terms(title)) if title else frozenset()
 
     def _neighbours(self, sentence_id: int) -> range:
         """The sentence and those beside it in its report: its context, where in its paragraph."""

@@ -26,6 +26,7 @@ written last, so a build folder without one is unfinished and never served.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
@@ -45,7 +46,7 @@ from index.bm25 import Postings
 from index.models import IndexInfo, ReportMeta, Sentence
 from index.sentence_table import SentenceTable
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _ARRAYS = (
     "term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len", "report_df"
 )
@@ -65,8 +66,9 @@ class IndexUnavailable(Exception):
 @dataclass(frozen=True)
 class StoredReport:
     """A report as the index keeps it: metadata, where its sentences start, its content hash, the
-    section headings its sentences stand under (they refer to them by number), and what the next
-    build needs to reuse it: the key of its analysis and the warnings its reading gave."""
+    section headings its sentences stand under (they refer to them by number), its title's terms,
+    and what the next build needs to reuse it: the key of its analysis and the warnings its
+    reading gave."""
 
     meta: ReportMeta
     first_sentence: int
@@ -75,10 +77,12 @@ class StoredReport:
     sections: tuple[str, ...] = ()
     analysis_key: str = ""
     warnings: tuple[str, ...] = ()
+    title_terms: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         row = dict(vars(self), meta=dict(vars(self.meta), overrides=list(self.meta.overrides)))
-        row.update(sections=list(self.sections), warnings=list(self.warnings))
+        row.update(sections=list(self.sections), warnings=list(self.warnings),
+                   title_terms=list(self.title_terms))
         return row
 
     @classmethod
@@ -120,7 +124,7 @@ class StoredIndex:
             self._check_shapes()
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise IndexUnavailable(f"the index at {build_dir} is damaged: {error!r}") from None
-        self._report_starts = np.asarray([r.first_sentence for r in self.reports], dtype=np.int64)
+        self._report_starts = [r.first_sentence for r in self.reports]
 
     def _check_shapes(self) -> None:
         p, counts = self.postings, self.manifest["counts"]
@@ -160,7 +164,7 @@ class StoredIndex:
         )
 
     def report_of(self, sentence_id: int) -> StoredReport:
-        return self.reports[int(np.searchsorted(self._report_starts, sentence_id, side="right")) - 1]
+        return self.reports[bisect.bisect_right(self._report_starts, sentence_id) - 1]
 
     def sentences(self, first: int, last: int) -> list[Sentence]:
         """Sentences with ids first..last inclusive (within the index), in order."""
