@@ -109,9 +109,23 @@ class Postings:
         """Scores of every sentence holding any of the terms: (sentence ids ascending, scores).
 
         ``weighted_terms`` pairs a term id with how many times it counts (1.0 for each occurrence
-        in the query; expansions may count less)."""
-        candidates = self._union([term_id for term_id, _ in weighted_terms])
-        return candidates, self.score_candidates(candidates, weighted_terms)
+        in the query; expansions may count less). All the terms' postings are scored at once, then
+        summed per sentence in query order, as rank_bm25 adds them."""
+        if not weighted_terms:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        ids = np.fromiter((t for t, _ in weighted_terms), dtype=np.int64, count=len(weighted_terms))
+        slices = [slice(a, b) for a, b in zip(self.offsets[ids].tolist(),
+                                               self.offsets[ids + 1].tolist())]
+        docs = np.concatenate([self.docs[s] for s in slices])
+        lengths = [s.stop - s.start for s in slices]
+        parts = term_score(
+            np.repeat(self.idf[ids], lengths),
+            np.repeat([weight for _, weight in weighted_terms], lengths),
+            np.concatenate([self.tfs[s] for s in slices]),
+            self.length_norm[docs],
+        )
+        candidates, slot = np.unique(docs, return_inverse=True)
+        return candidates.astype(np.int64), np.bincount(slot, weights=parts, minlength=len(candidates))
 
     def best(self, weighted_terms: Sequence[tuple[int, float]], k: int) -> list[tuple[int, float]]:
         """The k best (sentence id, score), exactly as scoring every candidate would give them, but
@@ -224,22 +238,6 @@ class Postings:
             buffer = np.zeros(self.sentence_count, dtype=np.float64)
         yield buffer
         self._spare_buffers.append(buffer)
-
-    def _union(self, term_ids: Sequence[int]) -> np.ndarray:
-        """The sentences holding any of the terms, ascending; a bitmap when the lists are long."""
-        lists = [self.docs[self.offsets[t] : self.offsets[t + 1]] for t in term_ids]
-        total = sum(len(docs) for docs in lists)
-        if total == 0:
-            return np.empty(0, dtype=np.int64)
-        if len(lists) == 1:
-            return np.asarray(lists[0], dtype=np.int64)  # postings are sorted and distinct
-        if total > self.sentence_count // 8:
-            held = np.zeros(self.sentence_count, dtype=bool)
-            for docs in lists:
-                held[docs] = True
-            return np.flatnonzero(held)
-        merged = np.sort(np.concatenate(lists).astype(np.int64), kind="stable")  # merges the runs
-        return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
 
 
 def term_score(idf: ArrayLike, weight: ArrayLike, tf: ArrayLike, norm: ArrayLike) -> np.ndarray:
