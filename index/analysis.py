@@ -42,6 +42,10 @@ _CJK_RANGES = (
 )
 """The code points whose single characters and pairs are terms: kana, CJK ideographs and Hangul
 syllables, scripts written without spaces between words or gluing particles onto them."""
+_IS_CJK = np.zeros(_CJK_RANGES[-1][1] + 2, dtype=bool)
+"""``_CJK_RANGES`` as a table by code point, one lookup per character; the last entry (False)
+stands for every code point above the table."""
+_IS_CJK[np.concatenate([np.arange(first, last + 1) for first, last in _CJK_RANGES])] = True
 _WORDLIKE = re.compile(r"[^\W_]")
 """A word is a term when it holds a letter or digit, of any script."""
 _LETTER = re.compile(rf"[^\W\d_{CJK}]")
@@ -252,9 +256,7 @@ def kept_characters(
     covered = np.cumsum(edges[:n]) > 0
     single = covered.copy()
     single[starts[ends - starts == 1]] = False
-    cjk = np.zeros(n, dtype=bool)
-    for first, last in _CJK_RANGES:
-        cjk |= (points >= first) & (points <= last)
+    cjk = _IS_CJK[np.minimum(points, len(_IS_CJK) - 1)]
     single &= cjk
     pair = np.zeros(n, dtype=bool)
     pair[:-1] = cjk[:-1] & cjk[1:] & (covered[:-1] | covered[1:])
