@@ -17,6 +17,7 @@ from bot.chat import chat
 from bot.settings import Settings
 from bot.strings import language_of, text
 from index.analysis import set_jieba_cache_dir
+from index.batch import search_many
 from index.build import EmptyCorpus, build_index
 from index.corpus import load_corpus
 from index.errors import CorpusError
@@ -170,12 +171,9 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         queries = (line.rstrip("\n") for line in sys.stdin if line.strip())
     else:
         return fail("give a QUERY, or use --json to read one query per line from stdin")
-    for query in queries:
-        result = searcher.search(query, top_k=top_k)
-        if args.json:
-            print(json.dumps(result_to_dict(result), ensure_ascii=False), flush=True)
-        else:
-            print(format_result(result))
+    render = json_line if args.json else format_result
+    for answer in search_many(searcher, queries, top_k, render):
+        print(answer, flush=True)
     return 0
 
 
@@ -205,6 +203,10 @@ def _opened(open_index: Callable[[], tuple[Opened, list[str]]], index_path: Path
     for note in notes:
         print(note, file=sys.stderr)
     return opened
+
+
+def json_line(result: SearchResult) -> str:
+    return json.dumps(result_to_dict(result), ensure_ascii=False)
 
 
 def format_result(result: SearchResult) -> str:

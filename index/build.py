@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from index.analysis import Analyzer
 from index.analysis_cache import AnalysisCache
+from index.batch import available_cores
 from index.bm25 import Postings, PostingsBuilder
 from index.corpus import unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
@@ -228,7 +228,9 @@ def _build(
         if progress:
             progress(done, len(entries))
 
-    analysed = _analyse_all(tasks, analyzer, cache, index_path, workers or _cores(), report_done)
+    analysed = _analyse_all(
+        tasks, analyzer, cache, index_path, workers or available_cores(), report_done
+    )
 
     parts: list[StoredReport | AnalysedReport] = []
     for name, key in entries.items():
@@ -309,7 +311,3 @@ def _assemble(
         starts = [report.first_sentence for report in previous.reports]
         postings = updated_postings(previous.postings, starts, kept, added, first)
     return postings, rows, join_tables(tables)
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
