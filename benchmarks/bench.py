@@ -112,7 +112,7 @@ def measure_start(corpus: Path, index_path: Path, started: float) -> dict[str, o
 
 def measure_engine(index_path: Path, count: int) -> dict[str, object]:
     """This engine as the bot runs it: the load alone, then latency over ``count`` questions."""
-    from index.analysis import Analyzer
+    from index.text.analyzer import Analyzer
     from index.search import Searcher
 
     analyzer = Analyzer()
@@ -176,7 +176,7 @@ def measure_batch(corpus: Path, index_path: Path, count: int) -> dict[str, objec
 
 def sentence_tokens(index_path: Path) -> list[list[str]]:
     """Every sentence's terms (as a bag: BM25 ignores order), read back from the built index."""
-    from index.storage import StoredIndex, live_build
+    from index.store.storage import StoredIndex, live_build
 
     p = StoredIndex(live_build(index_path)).postings
     term_of = np.repeat(np.arange(p.term_count), np.diff(p.offsets))
@@ -190,7 +190,7 @@ def sentence_tokens(index_path: Path) -> list[list[str]]:
 
 def measure_peer(engine: str, index_path: Path, count: int) -> dict[str, object]:
     """rank_bm25 or bm25s on exactly the terms this engine indexed, with the same queries."""
-    from index.analysis import Analyzer
+    from index.text.analyzer import Analyzer
 
     corpus = sentence_tokens(index_path)
     analyzer = Analyzer()

@@ -34,7 +34,7 @@ def dictionary() -> tuple[list[str], np.ndarray]:
 
 def real_sentence_lengths(corpus_dir: Path) -> np.ndarray:
     """Character lengths of the bundled reports' sentences (their distribution is what is copied)."""
-    from index.corpus import load_corpus
+    from index.ingest.pipeline import load_corpus
 
     try:
         corpus = load_corpus(corpus_dir)

@@ -10,7 +10,7 @@ from bot.handlers import IndexSource
 from bot.render import PLAIN, TERMINAL, Markup
 from bot.settings import Settings
 from bot.strings import Lang, text
-from index.models import SearchResult
+from index import SearchResult
 
 CONTEXT_CHARS = 60
 """Characters of context shown on each side of a sentence: enough to read it in, short enough

@@ -16,19 +16,28 @@ from tqdm import tqdm
 from bot.chat import chat
 from bot.settings import Settings
 from bot.strings import language_of, text
-from index.analysis import set_jieba_cache_dir
-from index.batch import search_many
-from index.build import EmptyCorpus, build_index
-from index.corpus import load_corpus
-from index.errors import CorpusError
-from index.evaluation import FILE_FORMAT, evaluate, load_questions, unknown_files
-from index.freshness import corpus_folder, open_searcher, open_serving
-from index.health import probe
-from index.live import LiveIndex
-from index.models import SearchResult, result_to_dict
-from index.ranking import RANKINGS
-from index.search import Searcher
-from index.storage import IndexUnavailable
+from index import (
+    FILE_FORMAT,
+    RANKINGS,
+    CorpusError,
+    EmptyCorpus,
+    IndexUnavailable,
+    LiveIndex,
+    Searcher,
+    SearchResult,
+    build_index,
+    corpus_folder,
+    evaluate,
+    load_corpus,
+    load_questions,
+    open_searcher,
+    open_serving,
+    probe,
+    result_to_dict,
+    search_many,
+    set_jieba_cache_dir,
+    unknown_files,
+)
 
 Command = Callable[[argparse.Namespace, Settings], int]
 

@@ -41,7 +41,7 @@ from bot.settings import Settings
 from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
 
 if TYPE_CHECKING:
-    from index.search import Searcher
+    from index import Searcher
 
 log = logging.getLogger(__name__)
 

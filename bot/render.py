@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.strings import Lang, text
-from index.models import Hit, IndexInfo, ReportMeta, ReportSummary, SearchResult
+from index import Hit, IndexInfo, ReportMeta, ReportSummary, SearchResult
 
 MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit for one message, in UTF-16 code units."""

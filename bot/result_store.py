@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from index.models import SearchResult
+from index import SearchResult
 
 ButtonKind = Literal["page", "passage"]
 _KIND_PREFIX: dict[ButtonKind, str] = {"page": "p", "passage": "x"}

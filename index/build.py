@@ -1,7 +1,7 @@
 """Building the index from the corpus folder: read, analyse, score, store, swap in.
 
 Reading and segmenting are nearly all of a build's time, so each report's analysis is kept in
-``<index>/cache/`` by what it depends on (``index.analysis_cache``), and a rebuild reads and
+``<index>/cache/`` by what it depends on (``index.store.analysis_cache``), and a rebuild reads and
 segments only the reports that are new or changed, on every core. A report taken from the cache
 builds exactly what a freshly analysed one does: both are the same AnalysedReport.
 """
@@ -18,16 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.analysis import Analyzer
-from index.analysis_cache import AnalysisCache
+from index.text.analyzer import Analyzer
+from index.store.analysis_cache import AnalysisCache
 from index.batch import available_cores
-from index.bm25 import Postings, PostingsBuilder
-from index.corpus import unmatched_overrides, walk_corpus
+from index.engine.bm25 import Postings, PostingsBuilder
+from index.ingest.pipeline import unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.report_analysis import AnalysedReport, analyse_report
-from index.sentence_table import SentenceTable, join_tables
-from index.sidecar import SIDECAR_NAME, Override, load_sidecar
-from index.storage import (
+from index.store.sentence_table import SentenceTable, join_tables
+from index.ingest.overrides import OVERRIDES_FILE, Override, load_overrides
+from index.store.storage import (
     IndexUnavailable,
     StoredIndex,
     StoredReport,
@@ -35,7 +35,7 @@ from index.storage import (
     publish,
     write_build,
 )
-from index.update import Added, Kept, updated_postings
+from index.engine.update import Added, Kept, updated_postings
 
 PARALLEL_MIN_BYTES = 2_000_000
 """Below this much text to analyse, worker processes (each loads jieba: about a second) cost more
@@ -69,18 +69,18 @@ class EmptyCorpus(Exception):
 
 
 def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every report file that can be opened and of the metadata sidecar, by name under
+    """sha256 of every report file that can be opened and of the overrides file (metadata.toml), by name under
     the corpus folder: what a build records, so a later start can tell whether the corpus changed."""
-    return _with_sidecar(
+    return _with_overrides_file(
         corpus_dir, {name: digest for name, _, digest, _ in walk_corpus(corpus_dir) if digest}
     )
 
 
-def _with_sidecar(corpus_dir: Path, hashes: dict[str, str]) -> dict[str, str]:
-    """The report files' hashes, and the metadata sidecar's where there is one."""
-    sidecar = corpus_dir / SIDECAR_NAME
-    if sidecar.is_file():
-        hashes[SIDECAR_NAME] = _sha256(sidecar.read_bytes())
+def _with_overrides_file(corpus_dir: Path, hashes: dict[str, str]) -> dict[str, str]:
+    """The report files' hashes, and the overrides file (metadata.toml)'s where there is one."""
+    overrides = corpus_dir / OVERRIDES_FILE
+    if overrides.is_file():
+        hashes[OVERRIDES_FILE] = _sha256(overrides.read_bytes())
     return hashes
 
 
@@ -189,7 +189,7 @@ def _build(
     workers: int | None,
 ) -> BuildSummary:
     started = time.perf_counter()
-    overrides = load_sidecar(corpus_dir)
+    overrides = load_overrides(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
     hashes: dict[str, str] = {}
     # jieba's dictionary (Python, one core) loads while the previous build is read and hashed
@@ -211,7 +211,7 @@ def _build(
         entries[name] = key = cache.key(name, digest, overrides.get(name))
         if not cache.has(key):
             uncached[name] = data
-    _with_sidecar(corpus_dir, hashes)
+    _with_overrides_file(corpus_dir, hashes)
     if sum(key not in held for key in entries.values()) > len(entries) * UPDATE_MAX_SHARE:
         previous, held = None, {}  # so much changed that merging every report is quicker
     tasks = [

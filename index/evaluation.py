@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.analysis import Analyzer
-from index.cleaning import strip_glosses
+from index.text.analyzer import Analyzer
+from index.ingest.cleaning import strip_glosses
 from index.models import Hit
 from index.search import Searcher
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 from index.build import build_index, file_hashes
 from index.errors import CorpusError
 from index.live import LiveIndex
-from index.ranking import REPORT_AWARE, RankingWeights
+from index.engine.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
-from index.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
+from index.store.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
 
 
 Opened = TypeVar("Opened")

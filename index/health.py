@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from index.search import Searcher
-from index.storage import IndexUnavailable
+from index.store.storage import IndexUnavailable
 
 
 def probe(index_path: Path) -> str:

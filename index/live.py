@@ -6,10 +6,10 @@ import logging
 import threading
 from pathlib import Path
 
-from index.analysis import Analyzer
-from index.ranking import REPORT_AWARE, RankingWeights
+from index.text.analyzer import Analyzer
+from index.engine.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
-from index.storage import IndexUnavailable, live_build
+from index.store.storage import IndexUnavailable, live_build
 
 __all__ = ["IndexUnavailable", "LiveIndex"]
 

@@ -71,7 +71,7 @@ class Hit:
 
     rank: int
     score: float
-    """The ranking's score (``index.ranking``): BM25 with the report's evidence."""
+    """The ranking's score (``index.engine.ranking``): BM25 with the report's evidence."""
     bm25: float
     """The sentence's own BM25 score, exactly rank_bm25's."""
     report: ReportMeta

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.analysis import Analyzer
-from index.bm25 import TermBlock
-from index.corpus import read_report
+from index.text.analyzer import Analyzer
+from index.engine.bm25 import TermBlock
+from index.ingest.pipeline import read_report
 from index.models import ReportMeta
-from index.sentence_table import SentenceTable, report_sections, table_of
-from index.sidecar import Override
-from index.term_counting import count_terms
+from index.store.sentence_table import SentenceTable, report_sections, table_of
+from index.ingest.overrides import Override
+from index.engine.term_counting import count_terms
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from index.analysis import Analyzer, cjk_pairs, is_cjk
+from index.text.analyzer import Analyzer, cjk_pairs, is_cjk
 from index.models import Hit, IndexInfo, ReportSummary, SearchResult, Sentence
-from index.query import Concept, QueryPlan, numeral_variants, plan_query, synonyms_of
-from index.ranking import REPORT_AWARE, Ranked, Ranker, RankingWeights, ReportLayout, leaves_out
-from index.sentence_table import SentenceTable
-from index.storage import StoredIndex, open_live
+from index.text.query import Concept, QueryPlan, numeral_variants, plan_query, synonyms_of
+from index.engine.ranking import REPORT_AWARE, Ranked, Ranker, RankingWeights, ReportLayout, leaves_out
+from index.store.sentence_table import SentenceTable
+from index.store.storage import StoredIndex, open_live
 
 DUPLICATE_OVERLAP = 0.8
 """Share of the shorter sentence's character bigrams that another, better sentence must hold for

@@ -17,7 +17,7 @@ from telegram.ext import Application
 from bot.app import build_application, serve
 from bot.handlers import IndexSource
 from bot.settings import Settings
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 from index.build import build_index
 from index.live import LiveIndex
 

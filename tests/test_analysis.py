@@ -3,7 +3,7 @@ changes every index, and must come with a new ANALYZER_VERSION."""
 
 import pytest
 
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 
 
 @pytest.fixture(scope="module")

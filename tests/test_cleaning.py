@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.cleaning import clean, mark_damage, normalise_spaces, strip_glosses
-from index.corpus import load_corpus
+from index.ingest.cleaning import clean, mark_damage, normalise_spaces, strip_glosses
+from index.ingest.pipeline import load_corpus
 from index.models import DAMAGED
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -12,7 +12,7 @@ import pytest
 from bot_fixtures import copy_corpus
 
 from index.build import build_index
-from index.corpus import load_corpus
+from index.ingest.pipeline import load_corpus
 from index.freshness import open_searcher
 
 SECRET = "123456:SECRET-token-from-env"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 from index.build import build_index
 from index.freshness import (
     corpus_changes,
@@ -16,8 +16,8 @@ from index.freshness import (
     open_serving,
     prepare_index,
 )
-from index.ranking import BM25_ONLY
-from index.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
+from index.engine.ranking import BM25_ONLY
+from index.store.storage import FORMAT_VERSION, IndexUnavailable, live_build, open_live
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

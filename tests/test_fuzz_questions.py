@@ -22,7 +22,7 @@ from test_render import make_hit
 
 from bot import render
 from bot.render import MAX_MESSAGE_LENGTH, message_length
-from index.analysis import MAX_TERM_LENGTH, Analyzer
+from index.text.analyzer import MAX_TERM_LENGTH, Analyzer
 from index.models import DAMAGED, Hit, ReportMeta, ReportSummary, SearchResult
 from index.search import Searcher
 

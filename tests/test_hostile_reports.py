@@ -18,8 +18,8 @@ import pytest
 from bot_fixtures import CORPUS, copy_corpus
 
 from index.build import EmptyCorpus, build_index
-from index.corpus import load_corpus
-from index.reading import MAX_REPORT_BYTES
+from index.ingest.pipeline import load_corpus
+from index.ingest.reading import MAX_REPORT_BYTES
 from index.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent

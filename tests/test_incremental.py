@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import index.build
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 from index.build import BuildSummary, build_index
-from index.reading import discover
-from index.storage import StoredIndex, live_build
+from index.ingest.reading import discover
+from index.store.storage import StoredIndex, live_build
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 ARRAYS = ("terms", "offsets", "docs", "tfs", "idf", "doc_len")
@@ -96,8 +96,8 @@ def test_a_metadata_override_reanalyses_only_its_report(
     corpus: Path, tmp_path: Path, analyzer: Analyzer
 ) -> None:
     build_index(corpus, tmp_path / "ix", analyzer)
-    with open(corpus / "metadata.toml", "a", encoding="utf-8") as sidecar:
-        sidecar.write('\n["003_99b2eed65f7f11de.txt"]\ntitle = "株洲市援鄂医疗队"\n')
+    with open(corpus / "metadata.toml", "a", encoding="utf-8") as overrides:
+        overrides.write('\n["003_99b2eed65f7f11de.txt"]\ntitle = "株洲市援鄂医疗队"\n')
     summary = rebuild_and_compare(corpus, tmp_path / "ix", tmp_path / "full", analyzer)
     assert summary.analysed == 1
 

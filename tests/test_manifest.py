@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from index.live import LiveIndex
-from index.storage import IndexUnavailable, live_build, publish
+from index.store.storage import IndexUnavailable, live_build, publish
 from index.search import Searcher
 
 Edit = Callable[[dict[str, Any]], None]

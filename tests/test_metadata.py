@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from index.cleaning import clean
-from index.corpus import load_corpus
-from index.metadata import extract, infer_date
+from index.ingest.cleaning import clean
+from index.ingest.pipeline import load_corpus
+from index.ingest.metadata import extract, infer_date
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

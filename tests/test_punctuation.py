@@ -11,7 +11,7 @@ import unicodedata
 import pytest
 
 import index
-from index import cleaning
+from index.ingest import cleaning
 
 PAIRED = {
     "COLONS": ":",
@@ -68,14 +68,14 @@ def _classes(pattern: str) -> list[list[str]]:
 
 
 def _patterns():
-    for info in pkgutil.iter_modules(index.__path__):
-        module = importlib.import_module(f"index.{info.name}")
+    for info in pkgutil.walk_packages(index.__path__, prefix="index."):
+        module = importlib.import_module(info.name)
         for name, value in vars(module).items():
             values = value if isinstance(value, tuple) else (value,)
             for item in values:
                 for pattern in item if isinstance(item, tuple) else (item,):
                     if isinstance(pattern, re.Pattern):
-                        yield f"index.{info.name}.{name}", pattern.pattern
+                        yield f"{info.name}.{name}", pattern.pattern
 
 
 def test_the_class_reader_sees_duplicates():

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.analysis import Analyzer, Token
-from index.query import EXPANSION_WEIGHT, chinese_to_int, int_to_chinese, plan_query, top_level
+from index.text.analyzer import Analyzer, Token
+from index.text.query import EXPANSION_WEIGHT, chinese_to_int, int_to_chinese, plan_query, top_level
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from index.query import plan_query
-from index.ranking import BM25_ONLY
+from index.text.query import plan_query
+from index.engine.ranking import BM25_ONLY
 from index.search import Searcher
-from index.storage import open_live
+from index.store.storage import open_live
 
 
 def searcher_over(tmp_path: Path, reports: dict[str, str], **kwargs: object) -> Searcher:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus
+from index.ingest.pipeline import load_corpus
 from index.errors import CorpusError, UnreadableFile
-from index.reading import decode, discover
+from index.ingest.reading import decode, discover
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -24,12 +24,12 @@ import pytest
 from bot_fixtures import CORPUS, copy_corpus
 
 import index.freshness
-import index.storage
+import index.store.storage
 from index.build import build_index
 from index.freshness import open_serving
 from index.live import LiveIndex
 from index.search import Searcher
-from index.storage import DATA_FILES, live_build
+from index.store.storage import DATA_FILES, live_build
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ("疫情防控", "党员先锋模范作用", "防控物资保障", "婦保院黨委")
@@ -76,7 +76,7 @@ def _enospc_after_a_partial_file(path: Path, *args: Any) -> None:
 
 DISK_FULL_AT: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     "arrays": lambda mp: mp.setattr(np, "save", _enospc),
-    "half an array": lambda mp: mp.setattr(index.storage, "_save_array", _enospc_after_a_partial_file),
+    "half an array": lambda mp: mp.setattr(index.store.storage, "_save_array", _enospc_after_a_partial_file),
     "manifest": lambda mp: mp.setattr(os, "fsync", _enospc),
     "swap": lambda mp: mp.setattr(Path, "symlink_to", _enospc),
 }
@@ -128,8 +128,8 @@ sys.exit(main())
 """Runs `reports-bot` with one function replaced by a stall that tells the test it got there."""
 
 KILL_POINTS = {
-    "while reading the reports": ("index.corpus", "split"),
-    "while writing the build folder": ("index.storage", "_save_array"),
+    "while reading the reports": ("index.ingest.pipeline", "split"),
+    "while writing the build folder": ("index.store.storage", "_save_array"),
 }
 
 

@@ -9,11 +9,11 @@ import pytest
 from rank_bm25 import BM25Okapi
 from test_bm25 import dense_scores
 
-from index.analysis import Analyzer
+from index.text.analyzer import Analyzer
 from index.build import build_index
-from index.corpus import load_corpus
-from index.query import plan_query
-from index.ranking import BM25_ONLY
+from index.ingest.pipeline import load_corpus
+from index.text.query import plan_query
+from index.engine.ranking import BM25_ONLY
 from index.search import Searcher
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -125,7 +125,7 @@ def test_an_index_from_another_analysis_is_refused(corpus_index: Path) -> None:
     class OtherAnalyzer(Analyzer):
         settings = {"version": -1}  # type: ignore[assignment]
 
-    from index.storage import IndexUnavailable
+    from index.store.storage import IndexUnavailable
 
     with pytest.raises(IndexUnavailable, match="analyzer"):
         Searcher.open(corpus_index, OtherAnalyzer())

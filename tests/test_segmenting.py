@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from jieba import finalseg
 
-from index.analysis import Analyzer, _lexicon, _segmenter
-from index.corpus import load_corpus
-from index.segmenting import cut, hmm_cut, search_pieces
+from index.text.analyzer import Analyzer, _lexicon, _segmenter
+from index.ingest.pipeline import load_corpus
+from index.text.segmenting import cut, hmm_cut, search_pieces
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

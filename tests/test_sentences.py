@@ -4,10 +4,10 @@ import re
 from functools import cache
 from pathlib import Path
 
-from index.cleaning import CJK, MAX_PARAGRAPH, clean
-from index.corpus import load_corpus, read_report
+from index.ingest.cleaning import CJK, MAX_PARAGRAPH, clean
+from index.ingest.pipeline import load_corpus, read_report
 from index.models import DAMAGED
-from index.sentences import CHUNK, LONG_SENTENCE, spans, split
+from index.ingest.sentences import CHUNK, LONG_SENTENCE, spans, split
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

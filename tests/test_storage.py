@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.bm25 import build_postings
+from index.engine.bm25 import build_postings
 from index.models import Report, ReportMeta, Sentence
-from index.sentence_table import join_tables, report_sections, table_of
-from index.storage import (
+from index.store.sentence_table import join_tables, report_sections, table_of
+from index.store.storage import (
     IndexUnavailable,
     StoredIndex,
     open_live,

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.analysis import Analyzer, _segmenter
-from index.bm25 import TermBlock, term_block
-from index.corpus import load_corpus
-from index.term_counting import count_terms
+from index.text.analyzer import Analyzer, _segmenter
+from index.engine.bm25 import TermBlock, term_block
+from index.ingest.pipeline import load_corpus
+from index.engine.term_counting import count_terms
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

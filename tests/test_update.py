@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from index.bm25 import Postings, PostingsBuilder, term_block
-import index.update
-from index.update import Added, Kept, updated_postings
+from index.engine.bm25 import Postings, PostingsBuilder, term_block
+import index.engine.update
+from index.engine.update import Added, Kept, updated_postings
 
 ARRAYS = ("term_chars", "length_counts", "offsets", "docs", "tfs", "idf", "doc_len", "report_df")
 
@@ -84,7 +84,7 @@ def test_splicing_by_slices_and_by_masks_agree(
     sliced_edits_max: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Few edits are applied slice by slice, many with numpy's delete and insert: the same result."""
-    monkeypatch.setattr(index.update, "SLICED_EDITS_MAX", sliced_edits_max)
+    monkeypatch.setattr(index.engine.update, "SLICED_EDITS_MAX", sliced_edits_max)
     rng = np.random.default_rng(3)
     for _ in range(50):
         source = rng.integers(0, 50, rng.integers(0, 40)).astype(np.int32)
@@ -97,12 +97,12 @@ def test_splicing_by_slices_and_by_masks_agree(
             expected += values[at == position].tolist()
             if position < len(source) and position not in removed:
                 expected.append(int(renumber[source[position]]))
-        spliced = index.update._splice(source, removed, at, values, renumber=renumber)
+        spliced = index.engine.update._splice(source, removed, at, values, renumber=renumber)
         assert spliced.tolist() == expected
         assert spliced.dtype == source.dtype
 
 
 def test_many_changed_reports_update_as_a_full_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index.update, "SLICED_EDITS_MAX", 0)
+    monkeypatch.setattr(index.engine.update, "SLICED_EDITS_MAX", 0)
     for seed in range(10):
         test_removing_changing_and_adding_reports_equals_a_full_build(seed)

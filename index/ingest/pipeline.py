@@ -12,13 +12,13 @@ import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index.cleaning import MAX_PARAGRAPH, CleanDocument, clean
+from index.ingest.cleaning import MAX_PARAGRAPH, CleanDocument, clean
 from index.errors import CorpusError, UnreadableFile
-from index.metadata import extract
+from index.ingest.metadata import extract
 from index.models import Corpus, Report, ReportMeta
-from index.reading import decode, discover, relative_name
-from index.sentences import CHUNK, MAX_SENTENCE, Split, split
-from index.sidecar import SIDECAR_NAME, UNKNOWN_DATE, Override, load_sidecar
+from index.ingest.reading import decode, discover, relative_name
+from index.ingest.sentences import CHUNK, MAX_SENTENCE, Split, split
+from index.ingest.overrides import OVERRIDES_FILE, UNKNOWN_DATE, Override, load_overrides
 
 __all__ = ["CorpusError", "UnreadableFile", "Override", "load_corpus", "read_report"]
 
@@ -31,7 +31,7 @@ _SHOWN_CHARS = 100
 def load_corpus(corpus_dir: Path) -> Corpus:
     """Every report under ``corpus_dir``, in sorted order. A file that cannot be read is skipped
     with a warning; a bad metadata.toml or a missing folder raises CorpusError."""
-    overrides = load_sidecar(corpus_dir)
+    overrides = load_overrides(corpus_dir)
     reports: list[Report] = []
     warnings: list[str] = []
     names = []
@@ -83,7 +83,7 @@ def walk_corpus(corpus_dir: Path) -> Iterator[tuple[str, bytes | None, str | Non
 def unmatched_overrides(overrides: dict[str, Override], names: Iterable[str]) -> list[str]:
     """A warning for each metadata.toml entry that names no report file."""
     return [
-        f'{SIDECAR_NAME}: ["{name}"] matches no report file in the corpus folder'
+        f'{OVERRIDES_FILE}: ["{name}"] matches no report file in the corpus folder'
         for name in sorted(set(overrides) - set(names))
     ]
 
@@ -102,7 +102,7 @@ def read_report(name: str, data: bytes, override: Override | None = None) -> Rep
     warnings = _damage(name, document.damaged, override)
     if meta.date is None and "date" not in meta.overrides:
         warnings.append(
-            f'{name}: no date found; set one in {SIDECAR_NAME} if you know it, or "{UNKNOWN_DATE}"'
+            f'{name}: no date found; set one in {OVERRIDES_FILE} if you know it, or "{UNKNOWN_DATE}"'
         )
     return Report(
         meta=meta,
@@ -122,7 +122,7 @@ def _damage(name: str, damaged: int, override: Override | None) -> list[str]:
         f"{name}: {damaged} run(s) of characters damaged by a bad encoding round-trip, "
         "each shown as one U+FFFD (\ufffd)"
     )
-    return [warning + (f"; {SIDECAR_NAME} accepts {accepted}" if accepted else "")]
+    return [warning + (f"; {OVERRIDES_FILE} accepts {accepted}" if accepted else "")]
 
 
 def _cut(name: str, parts: Split) -> list[str]:

@@ -26,9 +26,9 @@ import jieba
 import numpy as np
 import opencc
 
-from index.cleaning import CJK
+from index.ingest.cleaning import CJK
 from index.models import DAMAGED
-from index.segmenting import Lexicon, Piece, search_pieces
+from index.text.segmenting import Lexicon, Piece, search_pieces
 
 ANALYZER_VERSION = 3
 """Bump when the analysis, or the reading that makes the sentences it analyses, changes in a way
@@ -58,7 +58,7 @@ _KNOWN_WORDS = 200_000
 
 
 def _data_text(name: str) -> str:
-    return resources.files("index").joinpath("data", name).read_text(encoding="utf-8")
+    return resources.files("index.text").joinpath("data", name).read_text(encoding="utf-8")
 
 
 def _load_stopwords() -> frozenset[str]:

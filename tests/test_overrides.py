@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus
+from index.ingest.pipeline import load_corpus
 from index.errors import CorpusError
-from index.sidecar import Override, parse_sidecar
+from index.ingest.overrides import Override, parse_overrides
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -79,15 +79,15 @@ def test_syntax_error_names_the_line(corpus_copy):
 )
 def test_bad_entries_name_the_file_key(toml, message):
     with pytest.raises(CorpusError, match=message):
-        parse_sidecar(toml)
+        parse_overrides(toml)
 
 
 def test_partial_dates_are_allowed():
-    parsed = parse_sidecar('["a.txt"]\ndate = "2021-09"\n["b/c.md"]\ndate = "2020"\nauthor = "某某"\n')
+    parsed = parse_overrides('["a.txt"]\ndate = "2021-09"\n["b/c.md"]\ndate = "2020"\nauthor = "某某"\n')
     assert parsed == {"a.txt": Override(date="2021-09"), "b/c.md": Override(date="2020", author="某某")}
 
 
-def test_no_sidecar_no_overrides(corpus_copy):
+def test_no_overrides_file_no_overrides(corpus_copy):
     assert all(r.meta.overrides == () for r in load_corpus(corpus_copy).reports)
 
 

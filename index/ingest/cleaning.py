@@ -108,7 +108,7 @@ _METADATA_HINT = re.compile(r"https?://|\d{4}\s*[-/.年]\s*\d")
 
 MAX_PARAGRAPH = 2000
 """No line is joined onto a paragraph this long: joining stops there (each join costs the whole
-paragraph), and the sentences keep a paragraph's parts this long apart (``index.sentences``)."""
+paragraph), and the sentences keep a paragraph's parts this long apart (``index.ingest.sentences``)."""
 _OPEN_TAIL = 300
 _HEADING_MAX = 60
 _BODY_MIN = 20

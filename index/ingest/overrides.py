@@ -23,7 +23,7 @@ from pathlib import Path
 
 from index.errors import CorpusError
 
-SIDECAR_NAME = "metadata.toml"
+OVERRIDES_FILE = "metadata.toml"
 
 UNKNOWN_DATE = "unknown"
 """The date the operator sets for a report whose date nobody knows: no warning asks for one."""
@@ -56,18 +56,18 @@ class Override:
 _KEYS = tuple(f.name for f in fields(Override))
 
 
-def load_sidecar(corpus_dir: Path) -> dict[str, Override]:
+def load_overrides(corpus_dir: Path) -> dict[str, Override]:
     """The overrides in ``corpus_dir/metadata.toml`` by report file name; {} when there is none."""
-    path = corpus_dir / SIDECAR_NAME
+    path = corpus_dir / OVERRIDES_FILE
     if not path.is_file():
         return {}
     try:
-        return parse_sidecar(path.read_text(encoding="utf-8-sig"), path.name)
+        return parse_overrides(path.read_text(encoding="utf-8-sig"), path.name)
     except UnicodeDecodeError:
         raise CorpusError(f"{path.name}: not UTF-8 text; save it as UTF-8") from None
 
 
-def parse_sidecar(text: str, name: str = SIDECAR_NAME) -> dict[str, Override]:
+def parse_overrides(text: str, name: str = OVERRIDES_FILE) -> dict[str, Override]:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

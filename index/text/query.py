@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from index.analysis import Analyzer, Token, cjk_pairs
+from index.text.analyzer import Analyzer, Token, cjk_pairs
 
 EXPANSION_WEIGHT = 0.5
 """How much a synonym counts against a word the user typed (1.0). A numeral rewritten in digits is
@@ -103,7 +103,7 @@ class _Expansion:
 @cache
 def synonym_groups() -> tuple[tuple[str, ...], ...]:
     """The synonym table, folded to lower case; each group lists interchangeable phrases."""
-    text = resources.files("index").joinpath("data", "synonyms.toml").read_text(encoding="utf-8")
+    text = resources.files("index.text").joinpath("data", "synonyms.toml").read_text(encoding="utf-8")
     return tuple(tuple(p.lower() for p in group) for group in tomllib.loads(text)["groups"])
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from index.cleaning import CJK, COLONS, COMMAS, OPENING_PARENS, CleanDocument
+from index.ingest.cleaning import CJK, COLONS, COMMAS, OPENING_PARENS, CleanDocument
 from index.models import ReportMeta
 
 _URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+?(?=\d{4}\s*年|[^A-Za-z0-9._~:/?#@!$&'*+,;=%-]|$)")

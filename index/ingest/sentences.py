@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.cleaning import (
+from index.ingest.cleaning import (
     CJK, CLOSERS, COLONS, COMMAS, CONTENT, MAX_PARAGRAPH, SEMICOLONS, TERMINALS, CleanDocument,
 )
 from index.models import Sentence

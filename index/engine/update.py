@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.bm25 import Postings, TermBlock, okapi_idf, tf_dtype
+from index.engine.bm25 import Postings, TermBlock, okapi_idf, tf_dtype
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from index.bm25 import Postings
+from index.engine.bm25 import Postings
 from index.models import IndexInfo, ReportMeta, Sentence
-from index.sentence_table import SentenceTable
+from index.store.sentence_table import SentenceTable
 
 FORMAT_VERSION = 5
 _ARRAYS = (

@@ -20,11 +20,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from index.bm25 import TermBlock
+from index.engine.bm25 import TermBlock
 from index.report_analysis import AnalysedReport
-from index.sentence_table import SentenceTable
-from index.sidecar import Override
-from index.storage import _meta_from_json
+from index.store.sentence_table import SentenceTable
+from index.ingest.overrides import Override
+from index.store.storage import _meta_from_json
 
 CACHE_VERSION = 5
 """Bump when what a cache entry holds, or how it is made, changes."""
