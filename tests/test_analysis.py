@@ -88,3 +88,19 @@ def test_folding_many_texts_at_once_folds_each_as_alone(analyzer: Analyzer) -> N
     assert analyzer.fold_many(texts) == [analyzer.fold(text) for text in texts]
     assert analyzer.fold_many(texts[:3]) == [analyzer.fold(text) for text in texts[:3]]
     assert analyzer.fold_many([]) == []
+
+
+def test_rare_characters_of_extension_b_are_terms_alone_and_in_pairs(analyzer: Analyzer) -> None:
+    """𠮷 (U+20BB7) is a Chinese character like any other: the reading of reports and the analysis
+    agree on which characters are Chinese."""
+    terms = analyzer.terms("𠮷野家的店员")
+    assert "𠮷" in terms and "𠮷野" in terms
+
+
+def test_every_chinese_character_of_the_reading_is_a_term_character() -> None:
+    from index.text.analyzer import is_cjk
+    from index.text.scripts import HAN_RANGES
+
+    for first, last in HAN_RANGES:
+        assert all(is_cjk(chr(point)) for point in (first, (first + last) // 2, last))
+    assert not is_cjk("a") and not is_cjk("\U0010ffff")

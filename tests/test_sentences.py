@@ -4,10 +4,11 @@ import re
 from functools import cache
 from pathlib import Path
 
-from index.ingest.cleaning import CJK, MAX_PARAGRAPH, clean
+from index.ingest.cleaning import MAX_PARAGRAPH, clean
 from index.ingest.pipeline import load_corpus, read_report
-from index.models import DAMAGED
 from index.ingest.sentences import CHUNK, LONG_SENTENCE, spans, split
+from index.models import DAMAGED
+from index.text.scripts import HAN
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -30,7 +31,7 @@ def test_chunks_are_well_formed():
             assert sentence.file == report.meta.file
             assert report.text[sentence.start : sentence.end] == sentence.text
             assert sentence.text == sentence.text.strip()
-            assert re.search(rf"[{CJK}A-Za-z0-9]", sentence.text), sentence
+            assert re.search(rf"[{HAN}A-Za-z0-9]", sentence.text), sentence
             assert not sentence.text.endswith(DAMAGED)
             assert not sentence.text.startswith(DAMAGED)
         paragraphs = [s.paragraph for s in report.sentences]

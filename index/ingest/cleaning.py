@@ -17,10 +17,10 @@ from typing import Literal
 import opencc
 
 from index.models import DAMAGED
+from index.text.scripts import HAN
 
 ParagraphKind = Literal["header", "heading", "body", "footer"]
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN = f"a-z{_TONED}"
 # Punctuation in both its ASCII and its full-width form. The full-width ones are written as escapes:
@@ -36,17 +36,17 @@ _TERMINAL = re.compile(f"[{TERMINALS}]")
 CLOSERS = "”’\"'』」]】》〕" + CLOSING_PARENS
 """Closing quotes and brackets that belong to the sentence they follow."""
 
-_GLOSS = re.compile(rf"(?<=[{CJK}])[{OPENING_PARENS}]([{_PINYIN}]{{1,7}})[{CLOSING_PARENS}]")
+_GLOSS = re.compile(rf"(?<=[{HAN}])[{OPENING_PARENS}]([{_PINYIN}]{{1,7}})[{CLOSING_PARENS}]")
 _TONED_GLOSS = re.compile(rf"[{OPENING_PARENS}][{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]")
 _MIN_GLOSSES = 3
 """A report counts as glossed (Traditional text with pinyin after characters) from this many."""
 
 _DAMAGE_TOKEN = re.compile(
     rf"""(?P<question>\?)
-    | (?P<glossed>[{CJK}][{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
+    | (?P<glossed>[{HAN}][{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
     | (?P<orphan>[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}])
     | (?P<fragment>[{_PINYIN}]*[{_TONED}][{_PINYIN}]*[{CLOSING_PARENS}]?|[{_PINYIN}]+[{CLOSING_PARENS}]|[A-Za-z](?=[{OPENING_PARENS}][{_PINYIN}]+[{CLOSING_PARENS}]))
-    | (?P<group>(?:[{CJK}](?![{OPENING_PARENS}]))+)""",
+    | (?P<group>(?:[{HAN}](?![{OPENING_PARENS}]))+)""",
     re.VERBOSE,
 )
 
@@ -223,7 +223,7 @@ def _damaged_end(
 def _gloss_readings(text: str) -> Counter:
     """How often each (character, reading) gloss pair occurs: a report glosses a character the
     same way throughout, so a pair seen once whose reading belongs to another character is noise."""
-    pairs = re.finditer(rf"[{CJK}][{OPENING_PARENS}]([{_PINYIN}]+)[{CLOSING_PARENS}]", text)
+    pairs = re.finditer(rf"[{HAN}][{OPENING_PARENS}]([{_PINYIN}]+)[{CLOSING_PARENS}]", text)
     return Counter((m.group()[0], m.group(1)) for m in pairs)
 
 
@@ -235,7 +235,7 @@ def _converter(config: str) -> opencc.OpenCC:
 def _foreign_test(text: str) -> Callable[[str], bool]:
     """A test for characters of the other script: Simplified-only ones in a Traditional report,
     Traditional-only ones in a Simplified report."""
-    hans = "".join(re.findall(rf"[{CJK}]", text))
+    hans = "".join(re.findall(rf"[{HAN}]", text))
     to_simplified = _converter("t2s").convert(hans)
     traditional = sum(a != b for a, b in zip(hans, to_simplified))
     to_traditional = _converter("s2t").convert(hans)

@@ -12,8 +12,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from index.ingest.cleaning import CJK, COLONS, COMMAS, OPENING_PARENS, CleanDocument
+from index.ingest.cleaning import COLONS, COMMAS, OPENING_PARENS, CleanDocument
 from index.models import ReportMeta
+from index.text.scripts import HAN
 
 _URL = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+?(?=\d{4}\s*年|[^A-Za-z0-9._~:/?#@!$&'*+,;=%-]|$)")
 _FULL_DATE = re.compile(
@@ -22,13 +23,13 @@ _FULL_DATE = re.compile(
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
 _LABEL = r"(?:发布时间|發布時間|發佈時間|时间|時間|日期|来源|來源|稿源|出处|出處|作者|记者|記者|编辑|編輯|责任编辑|責任編輯)"
 _LABELLED = re.compile(rf"{_LABEL}\s*[{COLONS}]")
-_SOURCE = re.compile(rf"(?:来源|來源|稿源|出处|出處)\s*[{COLONS}]\s*([^\s{COLONS}]+)(?:\s+([{CJK}]{{2,3}}(?:\s+[{CJK}]{{2,3}})*))?(?=\s|$)")
-_AUTHOR = re.compile(rf"(?:作者|记者|記者|撰稿|撰文|文)\s*[{COLONS}]\s*([{CJK}]{{2,4}}(?:[\s、{COMMAS}]+[{CJK}]{{2,4}})*)")
-_NAMES_LINE = re.compile(rf"^[{CJK}]{{2,3}}(?:\s+[{CJK}]{{2,3}}){{0,5}}$")
+_SOURCE = re.compile(rf"(?:来源|來源|稿源|出处|出處)\s*[{COLONS}]\s*([^\s{COLONS}]+)(?:\s+([{HAN}]{{2,3}}(?:\s+[{HAN}]{{2,3}})*))?(?=\s|$)")
+_AUTHOR = re.compile(rf"(?:作者|记者|記者|撰稿|撰文|文)\s*[{COLONS}]\s*([{HAN}]{{2,4}}(?:[\s、{COMMAS}]+[{HAN}]{{2,4}})*)")
+_NAMES_LINE = re.compile(rf"^[{HAN}]{{2,3}}(?:\s+[{HAN}]{{2,3}}){{0,5}}$")
 _SITE_SUFFIX = r"(?:网|網|在线|在線|日报|日報|晚报|晚報|频道|頻道|电视台|電視台)"
-_SITE = re.compile(rf"^[{CJK}A-Za-z]{{1,10}}{_SITE_SUFFIX}$")
+_SITE = re.compile(rf"^[{HAN}A-Za-z]{{1,10}}{_SITE_SUFFIX}$")
 _SITE_EDITOR = re.compile(
-    rf"^[{OPENING_PARENS}]?\s*([{CJK}]{{1,10}}{_SITE_SUFFIX})\s*(?:责任|責任)?(?:编辑|編輯)\s*[{COLONS}]"
+    rf"^[{OPENING_PARENS}]?\s*([{HAN}]{{1,10}}{_SITE_SUFFIX})\s*(?:责任|責任)?(?:编辑|編輯)\s*[{COLONS}]"
 )
 
 # Dates the text mentions, for inference: full dates, year-months, bare years (which set the year
@@ -116,7 +117,7 @@ def _explicit_date(lines: list[str]) -> str | None:
         for match in _FULL_DATE.finditer(line):
             year = int(match.group(1))
             month, day = (int(g) for g in (match.group(2) or match.group(4), match.group(3) or match.group(5)))
-            if _valid(year, month, day):
+            if is_real_date(year, month, day):
                 return f"{year:04d}-{month:02d}-{day:02d}"
     return None
 
@@ -140,7 +141,7 @@ def infer_date(text: str) -> str | None:
             if context is None:
                 continue
             found = (context, int(match.group("m")), _int(match.group("d")))
-        if found[1] and _valid(*found) and (best is None or found > best):
+        if found[1] and is_real_date(*found) and (best is None or found > best):
             best = found
     if best is None:
         return None
@@ -148,7 +149,8 @@ def infer_date(text: str) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
 
 
-def _valid(year: int, month: int, day: int) -> bool:
+def is_real_date(year: int, month: int = 1, day: int = 0) -> bool:
+    """Whether the calendar has this date; a day of 0: a month, written without its day."""
     try:
         dt.date(year, month, day or 1)
     except ValueError:

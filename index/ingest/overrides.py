@@ -15,13 +15,13 @@ A syntax error, an unknown key or a bad value is a CorpusError naming the place.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.ingest.metadata import is_real_date
 
 OVERRIDES_FILE = "metadata.toml"
 
@@ -107,9 +107,4 @@ def _valid_iso(text: str) -> bool:
     match = _ISO.match(text.strip())
     if not match:
         return False
-    year, month, day = (int(g) if g else 1 for g in match.groups())
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
+    return is_real_date(*(int(g) if g else 1 for g in match.groups()))

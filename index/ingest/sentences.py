@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 
 from index.ingest.cleaning import (
-    CJK, CLOSERS, COLONS, COMMAS, CONTENT, MAX_PARAGRAPH, SEMICOLONS, TERMINALS, CleanDocument,
+    CLOSERS, COLONS, COMMAS, CONTENT, MAX_PARAGRAPH, SEMICOLONS, TERMINALS, CleanDocument,
 )
 from index.models import Sentence
+from index.text.scripts import HAN
 
 LONG_SENTENCE = 150
 """Sentences longer than this are also cut after semicolons."""
@@ -26,7 +27,7 @@ this many characters, each at the last soft break (comma, colon, space...) of it
 _SENTENCE_END = re.compile(rf"[{re.escape(TERMINALS)}]+[{re.escape(CLOSERS)}…]*")
 _CLAUSE_END = re.compile(rf"[{SEMICOLONS}][{re.escape(CLOSERS)}]*")
 _SOFT_BREAK = re.compile(rf"[{COMMAS}{SEMICOLONS}{COLONS}、\s]")
-_SPACED_LETTER = re.compile(rf"[^\W_{CJK}]")
+_SPACED_LETTER = re.compile(rf"[^\W_{HAN}]")
 """A letter or digit of a script that separates its words with spaces (Latin...), not to be cut."""
 
 

@@ -26,31 +26,26 @@ import jieba
 import numpy as np
 import opencc
 
-from index.ingest.cleaning import CJK
 from index.models import DAMAGED
+from index.text.scripts import HAN, UNSPACED_RANGES
 from index.text.segmenting import Lexicon, Piece, search_pieces
 
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 """Bump when the analysis, or the reading that makes the sentences it analyses, changes in a way
 that changes the terms of an existing index: the cached analyses of reports are keyed by it."""
 
 MAX_TERM_LENGTH = 32
 """Longer tokens (URLs, runs of digits) are noise, not something a person types."""
 
-_CJK_RANGES = (
-    (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF)
-)
-"""The code points whose single characters and pairs are terms: kana, CJK ideographs and Hangul
-syllables, scripts written without spaces between words or gluing particles onto them."""
-_IS_CJK = np.zeros(_CJK_RANGES[-1][1] + 2, dtype=bool)
-"""``_CJK_RANGES`` as a table by code point, one lookup per character; the last entry (False)
-stands for every code point above the table."""
-_IS_CJK[np.concatenate([np.arange(first, last + 1) for first, last in _CJK_RANGES])] = True
+_IS_CJK = np.zeros(UNSPACED_RANGES[-1][1] + 2, dtype=bool)
+"""Whether a code point's single characters and pairs are terms (``UNSPACED_RANGES``), as a
+table, one lookup per character; the last entry (False) stands for every code point above it."""
+_IS_CJK[np.concatenate([np.arange(first, last + 1) for first, last in UNSPACED_RANGES])] = True
 _WORDLIKE = re.compile(r"[^\W_]")
 """A word is a term when it holds a letter or digit, of any script."""
-_LETTER = re.compile(rf"[^\W\d_{CJK}]")
+_LETTER = re.compile(rf"[^\W\d_{HAN}]")
 """A letter, of any script but Chinese."""
-_UNSEGMENTED_LETTER = re.compile(rf"[^\W\d_a-z{CJK}]")
+_UNSEGMENTED_LETTER = re.compile(rf"[^\W\d_a-z{HAN}]")
 """A letter that jieba hands over one character at a time: not Latin, not Chinese."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _KNOWN_WORDS = 200_000
@@ -225,8 +220,7 @@ def _glued(left: Piece, right: Piece) -> bool:
 def is_cjk(char: str) -> bool:
     """Whether a character is kana, a CJK ideograph or Hangul: its single characters and pairs
     are terms."""
-    point = ord(char)
-    return any(first <= point <= last for first, last in _CJK_RANGES)
+    return bool(_IS_CJK[min(ord(char), len(_IS_CJK) - 1)])
 
 
 def cjk_pairs(word: str) -> list[str]:
