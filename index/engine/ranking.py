@@ -27,9 +27,11 @@ Candidates are the best sentences by BM25 and every sentence of the reports whos
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import NamedTuple
 
 import numpy as np
@@ -129,7 +131,10 @@ class Ranker:
     ) -> None:
         self._postings = postings
         self._layout = layout
-        self._titles = titles
+        self._titled: dict[str, set[int]] = {}  # by term: the reports whose title holds it
+        for report, title in enumerate(titles):
+            for term in title:
+                self._titled.setdefault(term, set()).add(report)
         self._text_of = text_of
         self.weights = weights
         self._mean_report_length = float(layout.lengths.mean()) if len(layout.lengths) else 1.0
@@ -217,9 +222,12 @@ class Ranker:
 
     def _in_title(self, texts: Sequence[str], reports: np.ndarray) -> np.ndarray:
         """Per query term and report of ``reports``: whether the report's title holds it."""
-        titles = [self._titles[report] for report in reports.tolist()]
-        holds = np.asarray([[text in title for title in titles] for text in texts], dtype=bool)
-        return holds.reshape(len(texts), len(reports))
+        listed = reports.tolist()
+        holds = np.zeros((len(texts), len(listed)), dtype=bool)
+        for row, text in enumerate(texts):
+            if titled := self._titled.get(text):
+                holds[row] = [report in titled for report in listed]
+        return holds
 
     def _title_credit(
         self, weighted: Sequence[tuple[int, float]], parts: np.ndarray, in_title: np.ndarray
@@ -265,17 +273,18 @@ def coverage(
     of the concepts it holds, a concept held in part counting ``part_credit``; at least 0.001, so
     that a sentence holding none still ranks below those that hold some."""
     row = {term: i for i, term in enumerate(terms)}
+    idf_of = idf.tolist()
     total = np.zeros(held.shape[1])
     weight_sum = 0.0
     for concept in concepts:
         rows = [row[t] for t in concept.forms[0] + concept.parts if t in row]
-        weight = float(idf[rows].max()) if rows else 0.0
+        weight = max(idf_of[r] for r in rows) if rows else 0.0
         if weight <= 0:
             continue  # found nowhere: named as missing, not counted here
         whole = np.zeros(held.shape[1], dtype=bool)
         for form in concept.forms:
             if all(t in row for t in form):
-                whole |= held[[row[t] for t in form]].all(axis=0)
+                whole |= reduce(operator.and_, (held[row[t]] for t in form))
         parts = [row[t] for t in concept.parts if t in row]
         in_part = held[parts].any(axis=0) if parts else np.zeros_like(whole)
         total += weight * np.where(whole, 1.0, np.where(in_part, part_credit, 0.0))
