@@ -21,7 +21,8 @@ from pathlib import Path
 from index.text.analyzer import Analyzer
 from index.store.analysis_cache import AnalysisCache
 from index.batch import available_cores
-from index.engine.bm25 import Postings, PostingsBuilder
+from index.engine.postings import Postings
+from index.engine.postings_build import PostingsBuilder
 from index.ingest.pipeline import unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.report_analysis import AnalysedReport, analyse_report

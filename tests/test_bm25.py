@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-import index.engine.bm25
-from index.engine.bm25 import Postings, PostingsBuilder, build_postings, term_block, top_k
+import index.engine.postings
+from index.engine.postings import Postings, top_k
+from index.engine.postings_build import PostingsBuilder, build_postings, term_block
 
 
 def dense_scores(postings: Postings, query: list[str]) -> np.ndarray:
@@ -124,7 +125,7 @@ def test_postings_merged_from_blocks_equal_one_build() -> None:
 @pytest.fixture
 def pruning(monkeypatch: pytest.MonkeyPatch) -> None:
     """Prune even these small corpora: below SCORE_ALL_BELOW postings a query scores everything."""
-    monkeypatch.setattr(index.engine.bm25, "SCORE_ALL_BELOW", 0)
+    monkeypatch.setattr(index.engine.postings, "SCORE_ALL_BELOW", 0)
 
 
 @pytest.mark.usefixtures("pruning")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.text.analyzer import Analyzer, code_points, kept_characters
-from index.engine.bm25 import TermBlock, counted_block, numbered_terms, term_arrays
+from index.engine.postings_build import TermBlock, counted_block, numbered_terms, term_arrays
 
 _SECOND = 1 << 21
 """A pair's number is its first code point times this, plus its second (code points are below it)."""

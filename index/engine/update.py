@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.engine.bm25 import Postings, TermBlock, okapi_idf, tf_dtype
+from index.engine.postings import Postings
+from index.engine.postings_build import TermBlock, okapi_idf, tf_dtype
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from index.engine.bm25 import Postings
+from index.engine.postings import Postings
 from index.models import IndexInfo, ReportMeta, Sentence
 from index.store.sentence_table import SentenceTable
 
