@@ -93,7 +93,7 @@ def test_an_empty_corpus_is_refused() -> None:
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_idf_and_avgdl_equal_rank_bm25(seed: int) -> None:
-    """To the bit, except the floor of negative idfs: a mean summed in another order (see okapi_idf)."""
+    """To the bit, except the floor of negative idfs: a mean summed in another order (see _okapi_idf)."""
     documents = random_corpus(seed, documents=3000, vocabulary=1500)
     reference = BM25Okapi(documents)
     postings = build_postings(documents)

@@ -6,7 +6,7 @@ so that the two agree to the bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -119,39 +119,37 @@ class PostingsBuilder:
         blocks = self._blocks
         if sum(len(block.doc_len) for block in blocks) == 0:
             raise ValueError("cannot index an empty corpus")
-        doc_len = np.concatenate([block.doc_len for block in blocks]).astype(np.int32)
         block_ids, term_chars, length_counts = merged_vocabulary(blocks)
         df = np.zeros(int(length_counts.sum()), dtype=np.int64)
         report_df = np.zeros(len(df), dtype=np.int32)
         for ids, block in zip(block_ids, blocks):
             df[ids] += block.df
             report_df[ids] += 1  # a block's terms are distinct
-        offsets = np.zeros(len(df) + 1, dtype=np.int64)
-        np.cumsum(df, out=offsets[1:])
 
-        docs = np.empty(int(offsets[-1]), dtype=np.int32)
-        largest_tf = max(int(block.tfs.max(initial=0)) for block in blocks)
-        tfs = np.empty(int(offsets[-1]), dtype=tf_dtype(largest_tf))
-        next_free = offsets[:-1].copy()
-        first_doc = 0
-        for ids, block in zip(block_ids, blocks):
-            block_df = np.asarray(block.df, dtype=np.int64)
-            shift = next_free[ids] - (np.cumsum(block_df) - block_df)
-            next_free[ids] += block_df
-            slots = np.repeat(shift, block_df) + np.arange(len(block.docs))
-            docs[slots] = np.asarray(block.docs) + first_doc
-            tfs[slots] = np.minimum(block.tfs, np.iinfo(tfs.dtype).max)
-            first_doc += len(block.doc_len)
-        return Postings(
+        def place(offsets: np.ndarray, tfs_dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+            """Each block's postings scattered after those of the blocks before it, term by term."""
+            docs = np.empty(int(offsets[-1]), dtype=np.int32)
+            tfs = np.empty(int(offsets[-1]), dtype=tfs_dtype)
+            next_free = offsets[:-1].copy()
+            first_doc = 0
+            for ids, block in zip(block_ids, blocks):
+                block_df = np.asarray(block.df, dtype=np.int64)
+                shift = next_free[ids] - (np.cumsum(block_df) - block_df)
+                next_free[ids] += block_df
+                slots = np.repeat(shift, block_df) + np.arange(len(block.docs))
+                docs[slots] = np.asarray(block.docs) + first_doc
+                tfs[slots] = clipped_tfs(block.tfs, tfs_dtype)
+                first_doc += len(block.doc_len)
+            return docs, tfs
+
+        return finished_postings(
             term_chars=term_chars,
             length_counts=length_counts,
-            offsets=offsets,
-            docs=docs,
-            tfs=tfs,
-            idf=okapi_idf(df, len(doc_len)),
-            doc_len=doc_len,
+            df=df,
             report_df=report_df,
-            avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
+            doc_len=np.concatenate([block.doc_len for block in blocks]).astype(np.int32),
+            largest_tf=max(int(block.tfs.max(initial=0)) for block in blocks),
+            place=place,
         )
 
 
@@ -219,12 +217,53 @@ def merged_vocabulary(
     return block_ids, np.concatenate(vocabulary), length_counts
 
 
-def tf_dtype(largest_tf: int) -> np.dtype:
+PlacePostings = Callable[[np.ndarray, np.dtype], tuple[np.ndarray, np.ndarray]]
+"""Given the CSR offsets and the dtype term frequencies are stored in, the postings' ``docs`` and
+``tfs`` (clipped with ``clipped_tfs``)."""
+
+
+def finished_postings(
+    *,
+    term_chars: np.ndarray,
+    length_counts: np.ndarray,
+    df: np.ndarray,
+    report_df: np.ndarray,
+    doc_len: np.ndarray,
+    largest_tf: int,
+    place: PlacePostings,
+) -> Postings:
+    """The Postings of a vocabulary (``df`` sentences and ``report_df`` reports per term) and
+    ``doc_len`` terms per sentence, with the postings ``place`` puts where the offsets say.
+
+    A full build and an update both end here, so everything derived from the counts (offsets, the
+    term frequencies' dtype, rank_bm25's idf, avgdl) is computed one way and agrees to the bit."""
+    offsets = np.zeros(len(df) + 1, dtype=np.int64)
+    np.cumsum(df, out=offsets[1:])
+    docs, tfs = place(offsets, _tf_dtype(largest_tf))
+    return Postings(
+        term_chars=term_chars,
+        length_counts=length_counts,
+        offsets=offsets,
+        docs=docs,
+        tfs=tfs,
+        idf=_okapi_idf(df, len(doc_len)),
+        doc_len=doc_len,
+        report_df=report_df,
+        avgdl=float(int(doc_len.sum(dtype=np.int64)) / len(doc_len)),
+    )
+
+
+def _tf_dtype(largest_tf: int) -> np.dtype:
     """One byte per term frequency where every one fits (a term 256 times in a sentence is rare)."""
     return np.dtype(np.uint8 if largest_tf <= np.iinfo(np.uint8).max else np.uint16)
 
 
-def okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
+def clipped_tfs(tfs: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Term frequencies capped at the largest ``dtype`` holds (65535 in two bytes), not wrapped."""
+    return np.minimum(tfs, np.iinfo(dtype).max)
+
+
+def _okapi_idf(df: np.ndarray, corpus_size: int) -> np.ndarray:
     """rank_bm25's idf of terms with document frequencies ``df``, in the index's term order.
 
     rank_bm25 floors negative idfs at epsilon times the mean idf, summed in the order it first saw
