@@ -21,7 +21,8 @@ from pathlib import Path
 from index.text.analyzer import Analyzer
 from index.store.analysis_cache import AnalysisCache
 from index.batch import available_cores
-from index.engine.bm25 import Postings, PostingsBuilder
+from index.engine.postings import Postings
+from index.engine.postings_build import PostingsBuilder
 from index.ingest.pipeline import unmatched_overrides, walk_corpus
 from index.errors import UnreadableFile
 from index.report_analysis import AnalysedReport, analyse_report
@@ -188,82 +189,144 @@ def _build(
     progress: Progress | None,
     workers: int | None,
 ) -> BuildSummary:
+    """Plan what to analyse, analyse it, assemble the arrays, publish them."""
     started = time.perf_counter()
-    overrides = load_overrides(corpus_dir)
     cache = AnalysisCache(index_path, analyzer.settings)
-    hashes: dict[str, str] = {}
-    # jieba's dictionary (Python, one core) loads while the previous build is read and hashed
-    # (threads that leave the GIL): a changed report is then segmented without waiting for it.
-    threading.Thread(target=analyzer.warm_up, name="warm-up", daemon=True).start()
-    previous = _previous_build(index_path, analyzer)
-    held = {r.analysis_key: r for r in previous.reports} if previous else {}
-    entries: dict[str, str] = {}  # by file, in corpus order: its cache key
-    names: list[str] = []
-    warnings: list[str] = []
-    uncached: dict[str, bytes] = {}
-    for name, data, digest, skipped in walk_corpus(corpus_dir):
-        names.append(name)
-        if digest:
-            hashes[name] = digest
-        if data is None or digest is None:
-            warnings.append(skipped)
-            continue
-        entries[name] = key = cache.key(name, digest, overrides.get(name))
-        if not cache.has(key):
-            uncached[name] = data
-    _with_overrides_file(corpus_dir, hashes)
-    if sum(key not in held for key in entries.values()) > len(entries) * UPDATE_MAX_SHARE:
-        previous, held = None, {}  # so much changed that merging every report is quicker
-    tasks = [
-        _Task(name, data, overrides.get(name), entries[name])
-        for name, data in uncached.items()
-        if entries[name] not in held
-    ]
-
-    done = len(entries) - len(tasks)
-
-    def report_done() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, len(entries))
-
-    analysed = _analyse_all(
-        tasks, analyzer, cache, index_path, workers or available_cores(), report_done
+    plan = _plan(corpus_dir, index_path, analyzer, cache)
+    parts, skipped, analysed = _analyse_planned(
+        plan, corpus_dir, index_path, analyzer, cache, workers or available_cores(), progress
     )
-
-    parts: list[StoredReport | AnalysedReport] = []
-    for name, key in entries.items():
-        if key in held:
-            parts.append(held[key])
-            continue
-        result = analysed[key] if key in analysed else cache.load(key)
-        if result is None:  # a damaged entry: analyse the file again
-            task = _Task(name, (corpus_dir / name).read_bytes(), overrides.get(name), key)
-            result = analysed[key] = _analyse(task, analyzer, cache)
-        if isinstance(result, str):
-            warnings.append(result)
-        else:
-            parts.append(result)
-    warnings += unmatched_overrides(overrides, names)
-    if not parts:
-        raise EmptyCorpus(f"no report could be read from {corpus_dir}")
-    postings, rows, table = _assemble(parts, previous, hashes, entries)
-    build_dir = write_build(
-        index_path, postings, rows, table, analyzer.settings, hashes, corpus_dir
-    )
-    publish(index_path, build_dir)
-    cache.keep_only(entries.values())
+    postings, rows, table = _assemble(parts, plan.previous, plan.hashes, plan.keys)
+    build_dir = _publish(index_path, corpus_dir, analyzer, cache, plan, postings, rows, table)
     return BuildSummary(
         reports=len(rows),
         sentences=postings.sentence_count,
         terms=postings.term_count,
         seconds=time.perf_counter() - started,
-        warnings=tuple(warnings) + tuple(w for r in rows for w in r.warnings),
+        warnings=(*plan.skipped, *skipped, *plan.unmatched, *(w for r in rows for w in r.warnings)),
         build_dir=build_dir,
-        analysed=len(analysed),
+        analysed=analysed,
         kept=sum(isinstance(part, StoredReport) for part in parts),
     )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a build is made of, decided from the corpus folder, the cache and the live build
+    before anything is analysed."""
+
+    keys: dict[str, str]
+    """Each readable file, in corpus order: the key of its analysis."""
+    hashes: dict[str, str]
+    """What the build records of the corpus folder (``file_hashes``)."""
+    overrides: dict[str, Override]
+    tasks: list[_Task]
+    """The files to read and analyse: neither in the cache nor kept from the live build."""
+    previous: StoredIndex | None
+    """The live build to update, or None to merge every report afresh."""
+    kept: dict[str, StoredReport]
+    """The live build's reports to carry over, by analysis key."""
+    skipped: list[str]
+    """Why files that could not be opened were left out."""
+    unmatched: list[str]
+    """metadata.toml entries that name no report file."""
+
+
+def _plan(corpus_dir: Path, index_path: Path, analyzer: Analyzer, cache: AnalysisCache) -> _Plan:
+    """Walk and hash the corpus folder, and decide what to analyse and whether to update the live
+    build (few reports changed) or merge every report's analysis afresh."""
+    overrides = load_overrides(corpus_dir)
+    # jieba's dictionary (Python, one core) loads while the previous build is read and hashed
+    # (threads that leave the GIL): a changed report is then segmented without waiting for it.
+    threading.Thread(target=analyzer.warm_up, name="warm-up", daemon=True).start()
+    previous = _previous_build(index_path, analyzer)
+    kept = {r.analysis_key: r for r in previous.reports} if previous else {}
+    keys: dict[str, str] = {}
+    hashes: dict[str, str] = {}
+    names: list[str] = []
+    skipped: list[str] = []
+    uncached: dict[str, bytes] = {}
+    for name, data, digest, warning in walk_corpus(corpus_dir):
+        names.append(name)
+        if digest:
+            hashes[name] = digest
+        if data is None or digest is None:
+            skipped.append(warning)
+            continue
+        keys[name] = key = cache.key(name, digest, overrides.get(name))
+        if not cache.has(key):
+            uncached[name] = data
+    _with_overrides_file(corpus_dir, hashes)
+    if sum(key not in kept for key in keys.values()) > len(keys) * UPDATE_MAX_SHARE:
+        previous, kept = None, {}  # so much changed that merging every report is quicker
+    tasks = [
+        _Task(name, data, overrides.get(name), keys[name])
+        for name, data in uncached.items()
+        if keys[name] not in kept
+    ]
+    return _Plan(keys, hashes, overrides, tasks, previous, kept, skipped,
+                 unmatched_overrides(overrides, names))
+
+
+def _analyse_planned(
+    plan: _Plan,
+    corpus_dir: Path,
+    index_path: Path,
+    analyzer: Analyzer,
+    cache: AnalysisCache,
+    workers: int,
+    progress: Progress | None,
+) -> tuple[list[StoredReport | AnalysedReport], list[str], int]:
+    """Analyse the planned files into the cache, then gather every readable report in corpus order
+    (kept from the live build, analysed now, or taken from the cache). Returns the reports, why
+    unreadable files were skipped, and how many files were analysed (a damaged cache entry is
+    analysed again, and counts). Raises EmptyCorpus when no report could be read."""
+    done, total = len(plan.keys) - len(plan.tasks), len(plan.keys)
+
+    def report_done() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    analysed = _analyse_all(plan.tasks, analyzer, cache, index_path, workers, report_done)
+    parts: list[StoredReport | AnalysedReport] = []
+    skipped: list[str] = []
+    for name, key in plan.keys.items():
+        if key in plan.kept:
+            parts.append(plan.kept[key])
+            continue
+        result = analysed[key] if key in analysed else cache.load(key)
+        if result is None:  # a damaged entry: analyse the file again
+            task = _Task(name, (corpus_dir / name).read_bytes(), plan.overrides.get(name), key)
+            result = analysed[key] = _analyse(task, analyzer, cache)
+        if isinstance(result, str):
+            skipped.append(result)
+        else:
+            parts.append(result)
+    if not parts:
+        raise EmptyCorpus(f"no report could be read from {corpus_dir}")
+    return parts, skipped, len(analysed)
+
+
+def _publish(
+    index_path: Path,
+    corpus_dir: Path,
+    analyzer: Analyzer,
+    cache: AnalysisCache,
+    plan: _Plan,
+    postings: Postings,
+    rows: list[StoredReport],
+    table: SentenceTable,
+) -> Path:
+    """Write the build beside the live one, make it live, and drop the cache entries no file of
+    the corpus needs any more; the new build's folder."""
+    build_dir = write_build(
+        index_path, postings, rows, table, analyzer.settings, plan.hashes, corpus_dir
+    )
+    publish(index_path, build_dir)
+    cache.keep_only(plan.keys.values())
+    return build_dir
 
 
 def _previous_build(index_path: Path, analyzer: Analyzer) -> StoredIndex | None:
@@ -302,12 +365,17 @@ def _assemble(
                 part.warnings, part.title_terms,
             ))
         first += rows[-1].sentence_count
+    return _postings(previous, kept, added, first), rows, join_tables(tables)
+
+
+def _postings(
+    previous: StoredIndex | None, kept: list[Kept], added: list[Added], sentence_count: int
+) -> Postings:
+    """The live build's postings updated, or (with no build to update) the added reports merged."""
     if previous is None:
         builder = PostingsBuilder()
         for report in added:
             builder.add(report.block)
-        postings = builder.finish()
-    else:
-        starts = [report.first_sentence for report in previous.reports]
-        postings = updated_postings(previous.postings, starts, kept, added, first)
-    return postings, rows, join_tables(tables)
+        return builder.finish()
+    starts = [report.first_sentence for report in previous.reports]
+    return updated_postings(previous.postings, starts, kept, added, sentence_count)

@@ -17,7 +17,15 @@ from index.errors import CorpusError
 from index.live import LiveIndex
 from index.engine.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
-from index.store.storage import IndexUnavailable, fingerprint, live_build, live_manifest, read_manifest
+from index.store.storage import (
+    IndexUnavailable,
+    LiveManifest,
+    fingerprint,
+    live_build,
+    live_manifest,
+    open_live,
+    read_manifest,
+)
 
 
 Opened = TypeVar("Opened")
@@ -92,18 +100,37 @@ def prepare_index(
     log. Only the manifest is read: arrays damaged on disk are found when the index is opened.
 
     Raises CorpusError or EmptyCorpus when no index can be built."""
-    notes: list[str] = []
     try:
-        manifest = live_manifest(index_path, (analyzer or Analyzer()).settings)
+        live = live_manifest(index_path, (analyzer or Analyzer()).settings)
     except IndexUnavailable as unusable:
-        if not corpus_dir.is_dir():
-            raise _nothing_to_build_from(unusable, corpus_dir, index_path) from None
-        if (index_path / "current").exists():
-            notes.append(f"{unusable}; rebuilding it from {corpus_dir}")
-        else:
-            notes.append(f"no index at {index_path} yet: building it from {corpus_dir}")
-        build_index(corpus_dir, index_path, analyzer)
-        return notes
+        return _build_unservable(unusable, corpus_dir, index_path, analyzer)
+    return _refresh(live.manifest, corpus_dir, index_path, rebuild_if_stale, analyzer)
+
+
+def _build_unservable(
+    unusable: IndexUnavailable, corpus_dir: Path, index_path: Path, analyzer: Analyzer | None
+) -> list[str]:
+    """Build the index that is missing or cannot be served (``unusable`` says why)."""
+    if not corpus_dir.is_dir():
+        raise _nothing_to_build_from(unusable, corpus_dir, index_path) from None
+    if (index_path / "current").exists():
+        notes = [f"{unusable}; rebuilding it from {corpus_dir}"]
+    else:
+        notes = [f"no index at {index_path} yet: building it from {corpus_dir}"]
+    build_index(corpus_dir, index_path, analyzer)
+    return notes
+
+
+def _refresh(
+    manifest: dict[str, object],
+    corpus_dir: Path,
+    index_path: Path,
+    rebuild_if_stale: bool,
+    analyzer: Analyzer | None,
+) -> list[str]:
+    """Compare a servable index (its ``manifest``) with the corpus folder, and rebuild it when it
+    is stale and ``rebuild_if_stale``, or say so."""
+    notes: list[str] = []
     if not corpus_dir.is_dir():
         notes.append(f"corpus folder {corpus_dir} not found: serving the index as it was built")
         return notes
@@ -176,7 +203,8 @@ def open_serving(
     changed; a rebuild made while it loaded is switched to before the first question."""
     analyzer = analyzer or Analyzer()
     live, notes = _open_fresh(
-        lambda: LiveIndex(index_path, analyzer, ranking), corpus_dir, index_path, True, analyzer
+        lambda known: LiveIndex(index_path, analyzer, ranking, known=known),
+        corpus_dir, index_path, True, analyzer,
     )
     live.current()
     return live, notes
@@ -191,44 +219,50 @@ def open_searcher(
     """The index for one-off questions (`search`, `eval`): a stale one is served as it is, with a
     note saying so."""
     analyzer = analyzer or Analyzer()
-    def open_index() -> Searcher:
-        return Searcher.open(index_path, analyzer, ranking)
+
+    def open_index(known: LiveManifest | None) -> Searcher:
+        return Searcher(open_live(index_path, analyzer.settings, known), analyzer, ranking)
 
     return _open_fresh(open_index, corpus_dir, index_path, False, analyzer)
 
 
 def _open_fresh(
-    open_index: Callable[[], Opened],
+    open_index: Callable[[LiveManifest | None], Opened],
     corpus_dir: Path,
     index_path: Path,
     rebuild_if_stale: bool,
     analyzer: Analyzer,
 ) -> tuple[Opened, list[str]]:
-    """``prepare_index``, then ``open_index()``; an index whose files turn out damaged is rebuilt.
+    """``prepare_index``, then ``open_index``; an index whose files turn out damaged is rebuilt.
 
-    When there is a servable index, it is loaded while the corpus folder is hashed to tell whether
-    it is stale (both mostly outside the GIL), since it nearly always is not."""
+    The live manifest is read once, both to tell whether the index is stale and to open it. When
+    the index can be served, it is loaded while the corpus folder is hashed to tell whether it is
+    stale (both mostly outside the GIL), since it nearly always is not."""
     try:
-        live_manifest(index_path, analyzer.settings)
-    except IndexUnavailable:
-        notes = prepare_index(corpus_dir, index_path, rebuild_if_stale, analyzer)
-        return _open_or_rebuild(open_index, corpus_dir, index_path, analyzer, notes)
+        live = live_manifest(index_path, analyzer.settings)
+    except IndexUnavailable as unusable:
+        notes = _build_unservable(unusable, corpus_dir, index_path, analyzer)
+        return _open_or_rebuild(open_index, None, corpus_dir, index_path, analyzer, notes)
     with ThreadPoolExecutor(1) as pool:
-        checking = pool.submit(prepare_index, corpus_dir, index_path, rebuild_if_stale, analyzer)
-        opened, notes = _open_or_rebuild(open_index, corpus_dir, index_path, analyzer, [])
+        checking = pool.submit(
+            _refresh, live.manifest, corpus_dir, index_path, rebuild_if_stale, analyzer
+        )
+        opened, notes = _open_or_rebuild(open_index, live, corpus_dir, index_path, analyzer, [])
         return opened, checking.result() + notes
 
 
 def _open_or_rebuild(
-    open_index: Callable[[], Opened],
+    open_index: Callable[[LiveManifest | None], Opened],
+    known: LiveManifest | None,
     corpus_dir: Path,
     index_path: Path,
     analyzer: Analyzer,
     notes: list[str],
 ) -> tuple[Opened, list[str]]:
+    """``open_index(known)``; when its files turn out damaged, rebuild it and open the new one."""
     try:
-        return open_index(), notes
+        return open_index(known), notes
     except IndexUnavailable as damaged:
         notes.append(f"{damaged}; rebuilding it from {corpus_dir}")
         build_index(corpus_dir, index_path, analyzer)
-        return open_index(), notes
+        return open_index(None), notes

@@ -9,7 +9,7 @@ from pathlib import Path
 from index.text.analyzer import Analyzer
 from index.engine.ranking import REPORT_AWARE, RankingWeights
 from index.search import Searcher
-from index.store.storage import IndexUnavailable, live_build
+from index.store.storage import IndexUnavailable, LiveManifest, live_build, open_live
 
 __all__ = ["IndexUnavailable", "LiveIndex"]
 
@@ -40,7 +40,10 @@ class LiveIndex:
         index_path: Path,
         analyzer: Analyzer | None = None,
         ranking: RankingWeights = REPORT_AWARE,
+        *,
+        known: LiveManifest | None = None,
     ) -> None:
+        """Open the live build (``known``: its manifest, when already read)."""
         self.index_path = index_path
         self._analyzer = analyzer or Analyzer()
         self._ranking = ranking
@@ -49,13 +52,17 @@ class LiveIndex:
         warming = threading.Thread(target=self._analyzer.warm_up, name="warm-up", daemon=True)
         warming.start()
         try:
-            self._searcher = Searcher.open(index_path, self._analyzer, self._ranking)
+            self._searcher = self._open(known)
         finally:
             warming.join()
         self._loaded = _signature(self._searcher.build_dir)
         self._damage_logged: Signature = self._loaded
         self._refused: Path | None = None
         self._switching = threading.Lock()
+
+    def _open(self, known: LiveManifest | None) -> Searcher:
+        stored = open_live(self.index_path, self._analyzer.settings, known)
+        return Searcher(stored, self._analyzer, self._ranking)
 
     def current(self) -> Searcher:
         """The searcher for the live build; costs a readlink and a listing when nothing changed.
@@ -72,7 +79,7 @@ class LiveIndex:
             return self._searcher
         if build != self._searcher.build_dir and build != self._refused:
             try:
-                searcher = Searcher.open(self.index_path, self._analyzer, self._ranking)
+                searcher = self._open(None)
             except IndexUnavailable as error:
                 self._log_refusal(build, str(error))
             else:

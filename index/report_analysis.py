@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.text.analyzer import Analyzer
-from index.engine.bm25 import TermBlock
+from index.engine.postings_build import TermBlock
 from index.ingest.pipeline import read_report
 from index.models import ReportMeta
 from index.store.sentence_table import SentenceTable, report_sections, table_of

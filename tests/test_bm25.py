@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-import index.engine.bm25
-from index.engine.bm25 import Postings, PostingsBuilder, build_postings, term_block, top_k
+import index.engine.postings
+from index.engine.postings import Postings, top_k
+from index.engine.postings_build import PostingsBuilder, build_postings, term_block
 
 
 def dense_scores(postings: Postings, query: list[str]) -> np.ndarray:
@@ -92,7 +93,7 @@ def test_an_empty_corpus_is_refused() -> None:
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_idf_and_avgdl_equal_rank_bm25(seed: int) -> None:
-    """To the bit, except the floor of negative idfs: a mean summed in another order (see okapi_idf)."""
+    """To the bit, except the floor of negative idfs: a mean summed in another order (see _okapi_idf)."""
     documents = random_corpus(seed, documents=3000, vocabulary=1500)
     reference = BM25Okapi(documents)
     postings = build_postings(documents)
@@ -124,7 +125,7 @@ def test_postings_merged_from_blocks_equal_one_build() -> None:
 @pytest.fixture
 def pruning(monkeypatch: pytest.MonkeyPatch) -> None:
     """Prune even these small corpora: below SCORE_ALL_BELOW postings a query scores everything."""
-    monkeypatch.setattr(index.engine.bm25, "SCORE_ALL_BELOW", 0)
+    monkeypatch.setattr(index.engine.postings, "SCORE_ALL_BELOW", 0)
 
 
 @pytest.mark.usefixtures("pruning")

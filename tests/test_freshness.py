@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import index.store.storage
 from index.text.analyzer import Analyzer
 from index.build import build_index
 from index.freshness import (
@@ -170,3 +171,21 @@ def test_a_served_index_ranks_as_asked(tmp_path: Path) -> None:
     live, _ = open_serving(CORPUS, tmp_path / "ix", ranking=BM25_ONLY)
     hits = live.current().search("吉林派了多少医护人员去湖北").hits
     assert hits and all(hit.score == hit.bm25 for hit in hits)
+
+
+@pytest.mark.parametrize("opener", [open_searcher, open_serving])
+def test_opening_a_fresh_index_reads_its_manifest_once(
+    opener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = copy_corpus(tmp_path)
+    build_index(corpus, tmp_path / "ix")
+    reads: list[Path] = []
+    read_manifest = index.store.storage.read_manifest
+
+    def counted(build_dir: Path) -> dict[str, object]:
+        reads.append(build_dir)
+        return read_manifest(build_dir)
+
+    monkeypatch.setattr(index.store.storage, "read_manifest", counted)
+    opened, notes = opener(corpus, tmp_path / "ix")
+    assert notes == [] and reads == [live_build(tmp_path / "ix")]

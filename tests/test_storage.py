@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.engine.bm25 import build_postings
+from index.engine.postings_build import build_postings
 from index.models import Report, ReportMeta, Sentence
 from index.store.sentence_table import join_tables, report_sections, table_of
 from index.store.storage import (

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from index.text.analyzer import Analyzer, _segmenter
-from index.engine.bm25 import TermBlock, term_block
+from index.engine.postings_build import TermBlock, term_block
 from index.ingest.pipeline import load_corpus
 from index.engine.term_counting import count_terms
 

@@ -7,7 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from index.engine.bm25 import Postings, PostingsBuilder, term_block
+from index.engine.postings import Postings
+from index.engine.postings_build import PostingsBuilder, term_block
 import index.engine.update
 from index.engine.update import Added, Kept, updated_postings
 

@@ -1,6 +1,6 @@
 """Ranking sentences with what a sentence-level index loses: the report each sentence stands in.
 
-BM25 (``index.engine.bm25``, exactly rank_bm25's) scores a sentence on its own words. But a report names
+BM25 (``index.engine.postings``, exactly rank_bm25's) scores a sentence on its own words. But a report names
 its subject in its title and first sentences and then writes about it without naming it again, and
 a question's answer is a sentence in the report that is about the question. Measured on public
 reading-comprehension sets (see the README), the answer sentence usually sits at rank 2 in the
@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from index.engine.bm25 import K1, Postings, term_score
+from index.engine.postings import K1, Postings, term_score
 from index.text.query import AnswerType, Concept
 
 _WRITES = {

@@ -1,10 +1,9 @@
 """Counting the terms of many sentences at once, as a build does for each report.
 
 Nearly all terms (96 in 100 in the bundled reports) are one or two characters long: the CJK
-characters and pairs, and short words. Made as Python strings, each would be created, hashed and
-looked up in a dict one at a time, and that was nearly a third of a build's time. Here they are
-numbers computed from the text's code points with numpy and counted by sorting; only the longer
-words go through a dict. The block holds exactly what
+characters and pairs, and short words. Rather than Python strings, each created, hashed and looked
+up in a dict one at a time, they are numbers computed from the text's code points with numpy and
+counted by sorting; only the longer words go through a dict. The block holds exactly what
 ``term_block([analyzer.terms(text) for text in texts])`` does (``tests/test_term_counting.py``).
 """
 
@@ -15,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from index.text.analyzer import Analyzer, code_points, kept_characters
-from index.engine.bm25 import TermBlock, counted_block, numbered_terms, term_arrays
+from index.engine.postings_build import TermBlock, counted_block, numbered_terms, term_arrays
 
 _SECOND = 1 << 21
 """A pair's number is its first code point times this, plus its second (code points are below it)."""

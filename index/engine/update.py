@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.engine.bm25 import Postings, TermBlock, okapi_idf, tf_dtype
+from index.engine.postings import Postings
+from index.engine.postings_build import TermBlock, clipped_tfs, finished_postings
 
 
 @dataclass(frozen=True)
@@ -93,23 +94,24 @@ def updated_postings(
     order = np.lexsort((new_docs, new_terms, new_at))
     new_at, new_docs, new_tfs = new_at[order], new_docs[order], new_tfs[order]
 
-    largest_tf = max(int(old.tfs.max(initial=0)), int(new_tfs.max(initial=0)))
-    tfs_dtype = tf_dtype(largest_tf)
-    new_tfs = np.minimum(new_tfs, np.iinfo(tfs_dtype).max)
-    final_df = df[alive]
-    offsets = np.zeros(len(final_df) + 1, dtype=np.int64)
-    np.cumsum(final_df, out=offsets[1:])
     term_chars, length_counts = vocabulary.chars(alive)
-    return Postings(
+
+    def place(offsets: np.ndarray, tfs_dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The old postings without the sentences that went, with the new ones spliced in."""
+        return (
+            _splice(old.docs, gone, new_at, new_docs, renumber=new_id),
+            _splice(old.tfs.astype(tfs_dtype, copy=False), gone, new_at,
+                    clipped_tfs(new_tfs, tfs_dtype)),
+        )
+
+    return finished_postings(
         term_chars=term_chars,
         length_counts=length_counts,
-        offsets=offsets,
-        docs=_splice(old.docs, gone, new_at, new_docs, renumber=new_id),
-        tfs=_splice(old.tfs.astype(tfs_dtype, copy=False), gone, new_at, new_tfs),
-        idf=okapi_idf(final_df, sentence_count),
-        doc_len=doc_len,
+        df=df[alive],
         report_df=report_df[alive],
-        avgdl=float(int(doc_len.sum(dtype=np.int64)) / sentence_count),
+        doc_len=doc_len,
+        largest_tf=max(int(old.tfs.max(initial=0)), int(new_tfs.max(initial=0))),
+        place=place,
     )
 
 

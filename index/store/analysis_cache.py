@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from index.engine.bm25 import TermBlock
+from index.engine.postings_build import TermBlock
 from index.report_analysis import AnalysedReport
 from index.store.sentence_table import SentenceTable
 from index.ingest.overrides import Override

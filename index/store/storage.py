@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from index.engine.bm25 import Postings
+from index.engine.postings import Postings
 from index.models import IndexInfo, ReportMeta, Sentence
 from index.store.sentence_table import SentenceTable
 
@@ -96,11 +96,17 @@ class StoredIndex:
 
     table: SentenceTable
 
-    def __init__(self, build_dir: Path, analyzer: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        build_dir: Path,
+        analyzer: dict[str, object] | None = None,
+        manifest: dict[str, Any] | None = None,
+    ) -> None:
         """Load ``build_dir``; with ``analyzer``, refuse (before reading any array) a build made by
-        another analysis: its terms would not match."""
+        another analysis: its terms would not match. ``manifest``: the build's, when the caller
+        has already read it (``read_manifest``)."""
         self.build_dir = build_dir
-        self.manifest = read_manifest(build_dir)
+        self.manifest = read_manifest(build_dir) if manifest is None else manifest
         if analyzer is not None:
             _check_analyzer(build_dir, self.manifest, analyzer)
         try:
@@ -369,32 +375,45 @@ def live_build(index_path: Path) -> Path:
         raise IndexUnavailable(f"the index at {index_path} is unreadable: {error}") from None
 
 
-def _open_settled(
-    index_path: Path, analyzer: dict[str, object], attempts: int = 5
+_OPEN_ATTEMPTS = 5
+"""Times opening the live build is tried while rebuilds keep swapping it."""
+
+
+@dataclass(frozen=True)
+class LiveManifest:
+    """The live build's folder and its manifest, checked as ``open_live`` checks it: read once,
+    it tells whether the index is stale and then opens it."""
+
+    build_dir: Path
+    manifest: dict[str, Any]
+
+
+def live_manifest(index_path: Path, analyzer: dict[str, object]) -> LiveManifest:
+    """The live build's manifest, with the checks ``open_live`` makes before reading any array:
+    finished, of this format, made by this analysis. Cheap: to tell whether the index is stale."""
+    build_dir = live_build(index_path)
+    manifest = read_manifest(build_dir)
+    _check_analyzer(index_path, manifest, analyzer)
+    return LiveManifest(build_dir, manifest)
+
+
+def open_live(
+    index_path: Path, analyzer: dict[str, object], known: LiveManifest | None = None
 ) -> StoredIndex:
-    """Open the live build; if a rebuild swapped it (and removed it) while it was being opened,
-    open the new one instead."""
-    for _ in range(attempts):
+    """Open the live build, refusing one made by another analysis (its terms would not match).
+
+    ``known`` is its manifest when already read; it is read again only if the live build has
+    changed since. If a rebuild swaps the build (and removes it) while it is being opened, the
+    new one is opened instead."""
+    for _ in range(_OPEN_ATTEMPTS):
         build_dir = live_build(index_path)
+        manifest = known.manifest if known and known.build_dir == build_dir else None
         try:
-            return StoredIndex(build_dir, analyzer)
+            return StoredIndex(build_dir, analyzer, manifest)
         except IndexUnavailable:
             if live_build(index_path) == build_dir:
                 raise
     raise IndexUnavailable(f"the index at {index_path} kept changing while it was being opened")
-
-
-def open_live(index_path: Path, analyzer: dict[str, object]) -> StoredIndex:
-    """Open the live build, refusing one made by another analysis (its terms would not match)."""
-    return _open_settled(index_path, analyzer)
-
-
-def live_manifest(index_path: Path, analyzer: dict[str, object]) -> dict[str, Any]:
-    """The live build's manifest, with the checks ``open_live`` makes before reading any array:
-    finished, of this format, made by this analysis. Cheap: to tell whether the index is stale."""
-    manifest = read_manifest(live_build(index_path))
-    _check_analyzer(index_path, manifest, analyzer)
-    return manifest
 
 
 def _check_analyzer(where: Path, manifest: dict[str, Any], analyzer: dict[str, object]) -> None:
