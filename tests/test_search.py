@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
-from test_bm25 import dense_scores
+from test_postings import dense_scores
 
 from index.text.analyzer import Analyzer
 from index.build import build_index
