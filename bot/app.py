@@ -22,6 +22,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -30,9 +31,10 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import handlers
-from bot.handlers import IndexSource, Services
+from bot.handlers import SERVICES, BotContext
 from bot.rate_limit import RateLimiter
 from bot.result_store import ResultStore
+from bot.services import IndexSource, Services
 from bot.settings import Settings
 from bot.strings import COMMANDS
 
@@ -73,10 +75,11 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         .rate_limiter(RetryingRateLimiter(max_retries=settings.api_max_retries))
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .get_updates_request(TokenWatch(token_rejected := asyncio.Event()))
+        .context_types(ContextTypes(context=BotContext))
         .build()
     )
     application.bot_data[TOKEN_REJECTED] = token_rejected
-    application.bot_data["services"] = Services(
+    application.bot_data[SERVICES] = Services(
         settings=settings,
         index=index,
         answers=ResultStore(settings.answer_store_size, settings.answer_ttl_seconds),

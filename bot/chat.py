@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bot import render
-from bot.handlers import IndexSource
+from bot.services import IndexSource
 from bot.render import PLAIN, TERMINAL, Markup
 from bot.settings import Settings
 from bot.strings import Lang, text
