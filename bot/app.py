@@ -30,7 +30,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import handlers
+from bot import buttons, handlers
 from bot.handlers import SERVICES, BotContext
 from bot.rate_limit import RateLimiter
 from bot.result_store import ResultStore
@@ -111,7 +111,12 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, handlers.not_text)
     )
 
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    # A press that carries no data reaches every handler with a pattern: the first takes it.
+    application.add_handler(CallbackQueryHandler(handlers.stale_button, pattern=buttons.NO_DATA))
+    application.add_handler(CallbackQueryHandler(handlers.example_button, pattern=buttons.EXAMPLE))
+    application.add_handler(CallbackQueryHandler(handlers.page_button, pattern=buttons.PAGE))
+    application.add_handler(CallbackQueryHandler(handlers.passage_button, pattern=buttons.PASSAGE))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))  # any other data
     application.add_handler(InlineQueryHandler(handlers.inline_query))
 
     application.add_error_handler(handlers.error_handler)

@@ -2,15 +2,13 @@
 
 Handlers find what they share (index, stored answers, rate limiter, settings) in
 ``context.services``: ``bot.app.build_application`` makes their context a ``BotContext`` and
-puts the services there.
-Example-question buttons under /start carry ``q:<n>`` (the n-th example, 0-based); answer
-buttons carry the formats documented in ``bot.result_store.ResultStore``.
+puts the services there. What a button carries, and the pattern that routes its press to its
+handler, is in ``bot.buttons``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from telegram import (
@@ -30,8 +28,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot, filters
 
-from bot import render
-from bot.result_store import Owner, StoredAnswer, button_data, parse_button
+from bot import buttons, render
+from bot.result_store import Owner, StoredAnswer
 from bot.services import Services
 from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
 
@@ -41,9 +39,6 @@ INLINE_TITLE_LENGTH = 100
 INLINE_CACHE_SECONDS = 60
 PRIVATE_INLINE_CACHE_SECONDS = 5
 """How long Telegram may reuse inline results for the same user when an allow-list is set."""
-EXAMPLE_PREFIX = "q:"
-_EXAMPLE_BUTTON = re.compile(rf"{EXAMPLE_PREFIX}([0-9]{{1,2}})")
-"""An example button's data, exactly: ASCII digits only, as ``q:²`` passes str.isdigit()."""
 
 SERVICES = "services"
 """bot_data key of the ``Services``; ``bot.app.build_application`` puts them there."""
@@ -153,12 +148,12 @@ def _expects_reply(update: Update) -> bool:
 async def start(update: Update, context: BotContext) -> None:
     """Greets and offers example questions as buttons."""
     lang = _lang(update)
-    buttons = [
-        [InlineKeyboardButton(question, callback_data=f"{EXAMPLE_PREFIX}{n}")]
+    examples = [
+        [InlineKeyboardButton(question, callback_data=buttons.example(n))]
         for n, question in enumerate(EXAMPLE_QUESTIONS[lang])
     ]
     await update.effective_message.reply_text(
-        text("greeting", lang), reply_markup=InlineKeyboardMarkup(buttons)
+        text("greeting", lang), reply_markup=InlineKeyboardMarkup(examples)
     )
 
 
@@ -266,7 +261,7 @@ def _keyboard(
     passages = [
         InlineKeyboardButton(
             text("passage_button", lang, n=hits[n].rank),
-            callback_data=button_data("passage", answer_id, n),
+            callback_data=buttons.passage(answer_id, n),
         )
         for n in range(first, min(first + page_size, len(hits)))
     ]
@@ -276,13 +271,13 @@ def _keyboard(
     if page > 0:
         navigation.append(
             InlineKeyboardButton(
-                text("previous", lang), callback_data=button_data("page", answer_id, page - 1)
+                text("previous", lang), callback_data=buttons.page(answer_id, page - 1)
             )
         )
     if page < render.page_count(answer.result, page_size) - 1:
         navigation.append(
             InlineKeyboardButton(
-                text("next", lang), callback_data=button_data("page", answer_id, page + 1)
+                text("next", lang), callback_data=buttons.page(answer_id, page + 1)
             )
         )
     if navigation:
@@ -293,51 +288,74 @@ def _keyboard(
 # -- buttons ------------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: BotContext) -> None:
-    """Pages an answer in place, shows a passage, or asks an example question."""
+async def example_button(update: Update, context: BotContext) -> None:
+    """Asks the example question pressed under the greeting."""
+    await _acknowledge(update.callback_query)
+    examples = EXAMPLE_QUESTIONS[_lang(update)]
+    number = buttons.example_number(context.match)
+    await _answer(update, context, examples[number % len(examples)])
+
+
+async def page_button(update: Update, context: BotContext) -> None:
+    """Shows another page of an answer, in place of the one shown."""
     query = update.callback_query
-    lang = _lang(update)
-    data = query.data or ""
-    example = _EXAMPLE_BUTTON.fullmatch(data)
-    if example:
-        await _acknowledge(query)
-        examples = EXAMPLE_QUESTIONS[lang]
-        await _answer(update, context, examples[int(example[1]) % len(examples)])
+    answer_id, page = buttons.answer_button(context.match)
+    answer = await _pressed_answer(update, context, answer_id)
+    if answer is None:
         return
-    services = context.services
-    pressed = parse_button(data)
+    lang = _lang(update)
+    page_size = context.services.settings.page_size
+    page = min(page, render.page_count(answer.result, page_size) - 1)
+    try:
+        await query.edit_message_text(
+            render.render_page(
+                answer.result, page, page_size, lang, query_cut_at=answer.query_cut_at
+            ),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_keyboard(answer_id, answer, page, page_size, lang),
+        )
+    except BadRequest as error:
+        # A double press asks for the page already shown; Telegram refuses the no-op edit.
+        if "not modified" not in error.message:
+            raise
+
+
+async def passage_button(update: Update, context: BotContext) -> None:
+    """Sends the paragraph around one hit of an answer, as a reply to the answer."""
+    query = update.callback_query
+    answer_id, number = buttons.answer_button(context.match)
+    answer = await _pressed_answer(update, context, answer_id)
+    if answer is None or query.message is None or number >= len(answer.result.hits):
+        return
+    await context.bot.send_message(
+        query.message.chat.id,
+        render.render_passage(answer.result.hits[number], answer.passages[number], _lang(update)),
+        parse_mode=ParseMode.HTML,
+        reply_parameters=ReplyParameters(query.message.message_id),
+    )
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Any other press (an old answer's button, data that is not ours) says the answer expired."""
+    await _acknowledge(update.callback_query, text("expired", _lang(update)))
+
+
+async def _pressed_answer(
+    update: Update, context: BotContext, answer_id: str
+) -> StoredAnswer | None:
+    """The stored answer a pressed button belongs to, the press acknowledged; None, once the
+    presser has been told it expired, when it is gone or not the presser's."""
+    query = update.callback_query
     # A press under an inline-mode message comes with no chat: no stored answer is its (inline
     # answers are not stored). Another chat's or user's answer gets the same alert as an expired
     # one, so a replayed button learns nothing.
     presser = _owner(query.message.chat, query.from_user) if query.message else None
-    answer = services.answers.get(pressed.answer_id, presser) if pressed else None
-    if pressed is None or answer is None:
-        await _acknowledge(query, text("expired", lang))
-        return
+    answer = context.services.answers.get(answer_id, presser)
+    if answer is None:
+        await stale_button(update, context)
+        return None
     await _acknowledge(query)
-    page_size = services.settings.page_size
-    if pressed.kind == "page":
-        page = min(pressed.number, render.page_count(answer.result, page_size) - 1)
-        try:
-            await query.edit_message_text(
-                render.render_page(
-                    answer.result, page, page_size, lang, query_cut_at=answer.query_cut_at
-                ),
-                parse_mode=ParseMode.HTML,
-                reply_markup=_keyboard(pressed.answer_id, answer, page, page_size, lang),
-            )
-        except BadRequest as error:
-            # A double press asks for the page already shown; Telegram refuses the no-op edit.
-            if "not modified" not in error.message:
-                raise
-    elif query.message is not None and pressed.number < len(answer.result.hits):
-        hit = answer.result.hits[pressed.number]
-        await context.bot.send_message(
-            query.message.chat.id,
-            render.render_passage(hit, answer.passages[pressed.number], lang),
-            parse_mode=ParseMode.HTML,
-            reply_parameters=ReplyParameters(query.message.message_id),
-        )
+    return answer
 
 
 async def _acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
