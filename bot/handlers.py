@@ -30,7 +30,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot, filter
 
 from bot import buttons, render
 from bot.result_store import Owner, StoredAnswer
-from bot.services import Services
+from bot.services import Services, clip_question
 from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
 
 log = logging.getLogger(__name__)
@@ -229,9 +229,8 @@ async def _answer(update: Update, context: BotContext, question: str) -> None:
     message = update.effective_message
     user_id = update.effective_user.id
     question = question.strip()
-    limit = services.settings.max_question_chars
-    cut_at = limit if len(question) > limit else None
-    answer = await services.look_up(question[:limit], cut_at)
+    asked, cut_at = clip_question(question, services.settings.max_question_chars)
+    answer = await services.look_up(asked, cut_at)
     answer_id = services.answers.put(answer, _owner(message.chat, update.effective_user))
     await message.reply_html(
         render.render_page(
@@ -377,7 +376,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
     started = time.perf_counter()
     query = update.inline_query
     services = context.services
-    question = query.query.strip()[: services.settings.max_question_chars]
+    question, _ = clip_question(query.query, services.settings.max_question_chars)
     if not question:
         await query.answer([], cache_time=0, is_personal=True)
         return

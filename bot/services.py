@@ -1,4 +1,4 @@
-"""What the bot's handlers share.
+"""What the bot's handlers share, and the rules they share with the terminal chat.
 
 Nothing here imports Telegram's library, so that the terminal chat and the health check load
 without it.
@@ -24,6 +24,15 @@ class IndexSource(Protocol):
     """Where the current searcher comes from: `index.LiveIndex` in production."""
 
     def current(self) -> Searcher: ...
+
+
+def clip_question(question: str, limit: int) -> tuple[str, int | None]:
+    """``question`` without surrounding space and cut to ``limit`` characters, and where it was
+    cut (None when whole): a long question is answered from its start, with a note saying so."""
+    question = question.strip()
+    if len(question) > limit:
+        return question[:limit], limit
+    return question, None
 
 
 @dataclass
