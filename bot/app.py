@@ -228,8 +228,9 @@ async def register_commands(application: Application) -> None:
 @contextlib.contextmanager
 def _webhook_body_cap() -> Iterator[None]:
     """python-telegram-bot makes its webhook server with tornado's default body limit (100 MB)
-    and reads a body whole before checking the secret: four 95 MB posts took the process from 183
-    to 638 MB. A tornado server made meanwhile refuses a longer body from its Content-Length."""
+    and reads a body whole before checking the secret, so anyone could make the process hold
+    hundreds of MB. A tornado server made meanwhile refuses a longer body from its
+    Content-Length."""
     from tornado.httpserver import HTTPServer
 
     HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY_BYTES)

@@ -22,10 +22,10 @@ MAX_MESSAGE_LENGTH = 4096
 
 MAX_TITLE_LENGTH = 120
 MAX_MISSING_LENGTH = 300
+"""Characters of the not-found words listed above an answer: a long question can miss thousands."""
 MAX_FILE_LENGTH = 100
 """A report's path is shown by its last this many characters: a deeply nested one would fill a
 page on its own and make it longer than Telegram accepts."""
-"""Characters of the not-found words listed above an answer: a long question can miss thousands."""
 ELLIPSIS = "…"
 
 _CONTEXT_LIMITS: tuple[int | None, ...] = (None, 150, 60, 20, 0)
