@@ -22,6 +22,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -29,10 +30,11 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import handlers
-from bot.handlers import IndexSource, Services
+from bot import buttons, handlers
+from bot.handlers import SERVICES, BotContext
 from bot.rate_limit import RateLimiter
 from bot.result_store import ResultStore
+from bot.services import IndexSource, Services
 from bot.settings import Settings
 from bot.strings import COMMANDS
 
@@ -73,10 +75,11 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         .rate_limiter(RetryingRateLimiter(max_retries=settings.api_max_retries))
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .get_updates_request(TokenWatch(token_rejected := asyncio.Event()))
+        .context_types(ContextTypes(context=BotContext))
         .build()
     )
     application.bot_data[TOKEN_REJECTED] = token_rejected
-    application.bot_data["services"] = Services(
+    application.bot_data[SERVICES] = Services(
         settings=settings,
         index=index,
         answers=ResultStore(settings.answer_store_size, settings.answer_ttl_seconds),
@@ -108,7 +111,12 @@ def build_application(settings: Settings, index: IndexSource) -> Application:
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, handlers.not_text)
     )
 
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    # A press that carries no data reaches every handler with a pattern: the first takes it.
+    application.add_handler(CallbackQueryHandler(handlers.stale_button, pattern=buttons.NO_DATA))
+    application.add_handler(CallbackQueryHandler(handlers.example_button, pattern=buttons.EXAMPLE))
+    application.add_handler(CallbackQueryHandler(handlers.page_button, pattern=buttons.PAGE))
+    application.add_handler(CallbackQueryHandler(handlers.passage_button, pattern=buttons.PASSAGE))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))  # any other data
     application.add_handler(InlineQueryHandler(handlers.inline_query))
 
     application.add_error_handler(handlers.error_handler)
@@ -220,8 +228,9 @@ async def register_commands(application: Application) -> None:
 @contextlib.contextmanager
 def _webhook_body_cap() -> Iterator[None]:
     """python-telegram-bot makes its webhook server with tornado's default body limit (100 MB)
-    and reads a body whole before checking the secret: four 95 MB posts took the process from 183
-    to 638 MB. A tornado server made meanwhile refuses a longer body from its Content-Length."""
+    and reads a body whole before checking the secret, so anyone could make the process hold
+    hundreds of MB. A tornado server made meanwhile refuses a longer body from its
+    Content-Length."""
     from tornado.httpserver import HTTPServer
 
     HTTPServer.configure(None, max_body_size=WEBHOOK_MAX_BODY_BYTES)

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bot import render
-from bot.handlers import IndexSource
 from bot.render import PLAIN, TERMINAL, Markup
+from bot.services import IndexSource, clip_question
 from bot.settings import Settings
 from bot.strings import Lang, text
 from index import SearchResult
@@ -27,7 +27,6 @@ def chat(
         print(text("chat_intro", lang), file=stdout)
     markup = TERMINAL if stdout.isatty() else PLAIN
     page_size = settings.page_size
-    limit = settings.max_question_chars
     last: tuple[SearchResult, int | None] | None = None
     page = 0
     for line in _lines(stdin, stdout, interactive):
@@ -48,8 +47,8 @@ def chat(
                 page += 1
                 reply = _page(last[0], page, page_size, lang, markup, last[1])
         else:
-            cut_at = limit if len(question) > limit else None
-            last = (searcher.search(question[:limit], top_k=settings.top_k), cut_at)
+            asked, cut_at = clip_question(question, settings.max_question_chars)
+            last = (searcher.search(asked, top_k=settings.top_k), cut_at)
             page = 0
             reply = _page(last[0], 0, page_size, lang, markup, cut_at)
         print(reply, end="\n\n", file=stdout, flush=True)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from bot.chat import chat
+from bot.render import mark_spans
 from bot.settings import Settings
 from bot.strings import language_of, text
 from index import (
@@ -229,16 +230,12 @@ def format_result(result: SearchResult) -> str:
     elif not result.confident:
         lines.append(f"  {text('nearest', 'zh')}")
     for hit in result.hits:
-        marked, last = [], 0
-        for start, end in hit.highlights:
-            marked += [hit.sentence.text[last:start], "[", hit.sentence.text[start:end], "]"]
-            last = end
-        marked.append(hit.sentence.text[last:])
+        marked = mark_spans(hit.sentence.text, hit.highlights, lambda words: f"[{words}]")
         meta = hit.report
         lines += [
             f"{hit.rank}. ({hit.score:.2f}) {meta.title or meta.file} | "
             f"{meta.date or 'date unknown'} ({meta.date_provenance}) | {meta.file}",
-            f"   {''.join(marked)}",
+            f"   {marked}",
             f"   context: {hit.context}",
         ]
     return "\n".join(lines)

@@ -1,21 +1,15 @@
 """The conversation: one small async handler per thing a user can do.
 
 Handlers find what they share (index, stored answers, rate limiter, settings) in
-``context.bot_data["services"]``; ``bot.app.build_application`` puts it there.
-Example-question buttons under /start carry ``q:<n>`` (the n-th example, 0-based); answer
-buttons carry the formats documented in ``bot.result_store.ResultStore``.
+``context.services``: ``bot.app.build_application`` makes their context a ``BotContext`` and
+puts the services there. What a button carries, and the pattern that routes its press to its
+handler, is in ``bot.buttons``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-import re
 import time
-from dataclasses import dataclass, field
-from secrets import token_bytes
-from typing import TYPE_CHECKING, Protocol
 
 from telegram import (
     CallbackQuery,
@@ -32,16 +26,12 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, CallbackContext, ExtBot, filters
 
-from bot import render
-from bot.rate_limit import RateLimiter
-from bot.result_store import Owner, ResultStore, StoredAnswer, button_data, parse_button
-from bot.settings import Settings
+from bot import buttons, render
+from bot.result_store import Owner, StoredAnswer
+from bot.services import Services, clip_question
 from bot.strings import EXAMPLE_QUESTIONS, Lang, language_of, text
-
-if TYPE_CHECKING:
-    from index import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -49,44 +39,17 @@ INLINE_TITLE_LENGTH = 100
 INLINE_CACHE_SECONDS = 60
 PRIVATE_INLINE_CACHE_SECONDS = 5
 """How long Telegram may reuse inline results for the same user when an allow-list is set."""
-EXAMPLE_PREFIX = "q:"
-_EXAMPLE_BUTTON = re.compile(rf"{EXAMPLE_PREFIX}([0-9]{{1,2}})")
-"""An example button's data, exactly: ASCII digits only, as ``q:²`` passes str.isdigit()."""
+
+SERVICES = "services"
+"""bot_data key of the ``Services``; ``bot.app.build_application`` puts them there."""
 
 
-class IndexSource(Protocol):
-    """Where the current searcher comes from: `index.live.LiveIndex` in production."""
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """The context every handler gets: python-telegram-bot's, plus this Application's services."""
 
-    def current(self) -> Searcher: ...
-
-
-@dataclass
-class Services:
-    """What every handler shares; one per Application."""
-
-    settings: Settings
-    index: IndexSource
-    answers: ResultStore
-    limiter: RateLimiter
-    """Replies per user and minute, counted by ``rate_limit_gate``."""
-    strangers: RateLimiter = field(default_factory=lambda: RateLimiter(1))
-    """Refusals per stranger and minute, under an allow-list."""
-    salt: bytes = field(default_factory=lambda: token_bytes(16))
-    """Per-process salt for anonymising user ids in logs."""
-
-    def anonymise(self, user_id: int) -> str:
-        """A short salted hash standing for a user in the logs."""
-        return hashlib.blake2b(str(user_id).encode(), key=self.salt, digest_size=4).hexdigest()
-
-    async def look_up(self, question: str, query_cut_at: int | None = None) -> StoredAnswer:
-        """Search the current index, in a worker thread so the event loop stays free."""
-        def search() -> StoredAnswer:
-            searcher = self.index.current()  # in the thread: a newly built index loads here
-            result = searcher.search(question, top_k=self.settings.top_k)
-            passages = tuple(searcher.passage(hit.sentence) for hit in result.hits)
-            return StoredAnswer(result, passages, query_cut_at)
-
-        return await asyncio.to_thread(search)
+    @property
+    def services(self) -> Services:
+        return self.bot_data[SERVICES]
 
 
 class _AddressedToBot(filters.MessageFilter):
@@ -111,10 +74,6 @@ def _mentions(message: Message) -> set[str]:
     return {m.lower() for m in message.parse_entities([MessageEntity.MENTION]).values()}
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.bot_data["services"]
-
-
 def _owner(chat: Chat, user: User | None) -> Owner:
     """Whose an answer is, or a button press: the chat, and in a private chat the user too."""
     return Owner(chat.id, user.id if user and chat.type == ChatType.PRIVATE else None)
@@ -128,10 +87,10 @@ def _lang(update: Update) -> Lang:
 # -- gate ---------------------------------------------------------------------------------------
 
 
-async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def allow_list_gate(update: object, context: BotContext) -> None:
     """Strangers to a private deployment get a polite refusal, at most one a minute each, and
     nothing from the reports."""
-    services = _services(context)
+    services = context.services
     settings = services.settings
     if not isinstance(update, Update) or not (settings.allowed_users or settings.allowed_chats):
         return
@@ -146,13 +105,13 @@ async def allow_list_gate(update: object, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop
 
 
-async def rate_limit_gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def rate_limit_gate(update: object, context: BotContext) -> None:
     """Every update the bot would reply to counts against its user's limit, not only questions:
     a flood of presses or commands holds up everyone's replies as surely. The first update over
     the limit gets a note, the rest nothing."""
     if not isinstance(update, Update) or not update.effective_user or not _expects_reply(update):
         return
-    verdict = _services(context).limiter.check(update.effective_user.id)
+    verdict = context.services.limiter.check(update.effective_user.id)
     if verdict == "allow":
         return
     if verdict == "warn":
@@ -186,42 +145,42 @@ def _expects_reply(update: Update) -> bool:
 # -- commands -----------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greets and offers example questions as buttons."""
     lang = _lang(update)
-    buttons = [
-        [InlineKeyboardButton(question, callback_data=f"{EXAMPLE_PREFIX}{n}")]
+    examples = [
+        [InlineKeyboardButton(question, callback_data=buttons.example(n))]
         for n, question in enumerate(EXAMPLE_QUESTIONS[lang])
     ]
     await update.effective_message.reply_text(
-        text("greeting", lang), reply_markup=InlineKeyboardMarkup(buttons)
+        text("greeting", lang), reply_markup=InlineKeyboardMarkup(examples)
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explains what the bot knows and how to ask."""
-    searcher = _services(context).index.current()
+    searcher = context.services.index.current()
     message = text(
         "help", _lang(update), reports=len(searcher.reports), username=context.bot.username
     )
     await update.effective_message.reply_text(message)
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """Lists the reports: title, date with provenance, sentence count, file."""
-    searcher = _services(context).index.current()
+    searcher = context.services.index.current()
     await update.effective_message.reply_html(
         render.render_sources(searcher.reports, _lang(update))
     )
 
 
-async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def about(update: Update, context: BotContext) -> None:
     """Shows facts about the index: reports, sentences, build time."""
-    searcher = _services(context).index.current()
+    searcher = context.services.index.current()
     await update.effective_message.reply_html(render.render_about(searcher.info, _lang(update)))
 
 
-async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def search_command(update: Update, context: BotContext) -> None:
     """Answers `/search question`, or explains how to use it."""
     question = " ".join(context.args or ())
     if not question.strip():
@@ -230,7 +189,7 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _answer(update, context, question)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Points to /help."""
     await update.effective_message.reply_text(text("unknown_command", _lang(update)))
 
@@ -238,12 +197,12 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- questions ----------------------------------------------------------------------------------
 
 
-async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def private_question(update: Update, context: BotContext) -> None:
     """Answers any text sent in a private chat."""
     await _answer(update, context, update.effective_message.text)
 
 
-async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_question(update: Update, context: BotContext) -> None:
     """Answers a group message that mentions the bot or replies to it."""
     message = update.effective_message
     mention = _mention(context.bot.username)
@@ -257,22 +216,21 @@ async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _answer(update, context, question)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice and the like get a one-line hint to type instead."""
     await update.effective_message.reply_text(text("not_text", _lang(update)))
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def _answer(update: Update, context: BotContext, question: str) -> None:
     """Reply to ``question`` with the first page of results and their buttons."""
     started = time.perf_counter()
-    services = _services(context)
+    services = context.services
     lang = _lang(update)
     message = update.effective_message
     user_id = update.effective_user.id
     question = question.strip()
-    limit = services.settings.max_question_chars
-    cut_at = limit if len(question) > limit else None
-    answer = await services.look_up(question[:limit], cut_at)
+    asked, cut_at = clip_question(question, services.settings.max_question_chars)
+    answer = await services.look_up(asked, cut_at)
     answer_id = services.answers.put(answer, _owner(message.chat, update.effective_user))
     await message.reply_html(
         render.render_page(
@@ -302,7 +260,7 @@ def _keyboard(
     passages = [
         InlineKeyboardButton(
             text("passage_button", lang, n=hits[n].rank),
-            callback_data=button_data("passage", answer_id, n),
+            callback_data=buttons.passage(answer_id, n),
         )
         for n in range(first, min(first + page_size, len(hits)))
     ]
@@ -312,13 +270,13 @@ def _keyboard(
     if page > 0:
         navigation.append(
             InlineKeyboardButton(
-                text("previous", lang), callback_data=button_data("page", answer_id, page - 1)
+                text("previous", lang), callback_data=buttons.page(answer_id, page - 1)
             )
         )
     if page < render.page_count(answer.result, page_size) - 1:
         navigation.append(
             InlineKeyboardButton(
-                text("next", lang), callback_data=button_data("page", answer_id, page + 1)
+                text("next", lang), callback_data=buttons.page(answer_id, page + 1)
             )
         )
     if navigation:
@@ -329,51 +287,74 @@ def _keyboard(
 # -- buttons ------------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pages an answer in place, shows a passage, or asks an example question."""
+async def example_button(update: Update, context: BotContext) -> None:
+    """Asks the example question pressed under the greeting."""
+    await _acknowledge(update.callback_query)
+    examples = EXAMPLE_QUESTIONS[_lang(update)]
+    number = buttons.example_number(context.match)
+    await _answer(update, context, examples[number % len(examples)])
+
+
+async def page_button(update: Update, context: BotContext) -> None:
+    """Shows another page of an answer, in place of the one shown."""
     query = update.callback_query
-    lang = _lang(update)
-    data = query.data or ""
-    example = _EXAMPLE_BUTTON.fullmatch(data)
-    if example:
-        await _acknowledge(query)
-        examples = EXAMPLE_QUESTIONS[lang]
-        await _answer(update, context, examples[int(example[1]) % len(examples)])
+    answer_id, page = buttons.answer_button(context.match)
+    answer = await _pressed_answer(update, context, answer_id)
+    if answer is None:
         return
-    services = _services(context)
-    pressed = parse_button(data)
+    lang = _lang(update)
+    page_size = context.services.settings.page_size
+    page = min(page, render.page_count(answer.result, page_size) - 1)
+    try:
+        await query.edit_message_text(
+            render.render_page(
+                answer.result, page, page_size, lang, query_cut_at=answer.query_cut_at
+            ),
+            parse_mode=ParseMode.HTML,
+            reply_markup=_keyboard(answer_id, answer, page, page_size, lang),
+        )
+    except BadRequest as error:
+        # A double press asks for the page already shown; Telegram refuses the no-op edit.
+        if "not modified" not in error.message:
+            raise
+
+
+async def passage_button(update: Update, context: BotContext) -> None:
+    """Sends the paragraph around one hit of an answer, as a reply to the answer."""
+    query = update.callback_query
+    answer_id, number = buttons.answer_button(context.match)
+    answer = await _pressed_answer(update, context, answer_id)
+    if answer is None or query.message is None or number >= len(answer.result.hits):
+        return
+    await context.bot.send_message(
+        query.message.chat.id,
+        render.render_passage(answer.result.hits[number], answer.passages[number], _lang(update)),
+        parse_mode=ParseMode.HTML,
+        reply_parameters=ReplyParameters(query.message.message_id),
+    )
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Any other press (an old answer's button, data that is not ours) says the answer expired."""
+    await _acknowledge(update.callback_query, text("expired", _lang(update)))
+
+
+async def _pressed_answer(
+    update: Update, context: BotContext, answer_id: str
+) -> StoredAnswer | None:
+    """The stored answer a pressed button belongs to, the press acknowledged; None, once the
+    presser has been told it expired, when it is gone or not the presser's."""
+    query = update.callback_query
     # A press under an inline-mode message comes with no chat: no stored answer is its (inline
     # answers are not stored). Another chat's or user's answer gets the same alert as an expired
     # one, so a replayed button learns nothing.
     presser = _owner(query.message.chat, query.from_user) if query.message else None
-    answer = services.answers.get(pressed.answer_id, presser) if pressed else None
-    if pressed is None or answer is None:
-        await _acknowledge(query, text("expired", lang))
-        return
+    answer = context.services.answers.get(answer_id, presser)
+    if answer is None:
+        await stale_button(update, context)
+        return None
     await _acknowledge(query)
-    page_size = services.settings.page_size
-    if pressed.kind == "page":
-        page = min(pressed.number, render.page_count(answer.result, page_size) - 1)
-        try:
-            await query.edit_message_text(
-                render.render_page(
-                    answer.result, page, page_size, lang, query_cut_at=answer.query_cut_at
-                ),
-                parse_mode=ParseMode.HTML,
-                reply_markup=_keyboard(pressed.answer_id, answer, page, page_size, lang),
-            )
-        except BadRequest as error:
-            # A double press asks for the page already shown; Telegram refuses the no-op edit.
-            if "not modified" not in error.message:
-                raise
-    elif query.message is not None and pressed.number < len(answer.result.hits):
-        hit = answer.result.hits[pressed.number]
-        await context.bot.send_message(
-            query.message.chat.id,
-            render.render_passage(hit, answer.passages[pressed.number], lang),
-            parse_mode=ParseMode.HTML,
-            reply_parameters=ReplyParameters(query.message.message_id),
-        )
+    return answer
 
 
 async def _acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
@@ -390,12 +371,12 @@ async def _acknowledge(query: CallbackQuery, alert: str | None = None) -> None:
 # -- inline mode --------------------------------------------------------------------------------
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """Offers the top results as articles; choosing one sends its passage with the citation."""
     started = time.perf_counter()
     query = update.inline_query
-    services = _services(context)
-    question = query.query.strip()[: services.settings.max_question_chars]
+    services = context.services
+    question, _ = clip_question(query.query, services.settings.max_question_chars)
     if not question:
         await query.answer([], cache_time=0, is_personal=True)
         return
@@ -424,7 +405,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 # -- errors -------------------------------------------------------------------------------------
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: BotContext) -> None:
     """Logs the failure and tells the user, briefly, that something went wrong."""
     log.error("Exception while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message:

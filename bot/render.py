@@ -22,10 +22,10 @@ MAX_MESSAGE_LENGTH = 4096
 
 MAX_TITLE_LENGTH = 120
 MAX_MISSING_LENGTH = 300
+"""Characters of the not-found words listed above an answer: a long question can miss thousands."""
 MAX_FILE_LENGTH = 100
 """A report's path is shown by its last this many characters: a deeply nested one would fill a
 page on its own and make it longer than Telegram accepts."""
-"""Characters of the not-found words listed above an answer: a long question can miss thousands."""
 ELLIPSIS = "…"
 
 _CONTEXT_LIMITS: tuple[int | None, ...] = (None, 150, 60, 20, 0)
@@ -165,7 +165,7 @@ def render_passage(hit: Hit, passage: str, lang: Lang, *, markup: Markup = HTML)
     message = ""
     for limit in (None, 3500, 2000, 1000, 400):
         shown, shown_spans = _shorten(passage, spans, limit)
-        message = f"{_marked(shown, shown_spans, markup, markup.bold)}\n\n{cite}"
+        message = f"{mark_spans(shown, shown_spans, markup.bold, markup.escape)}\n\n{cite}"
         if message_length(message) <= MAX_MESSAGE_LENGTH:
             break
     return message
@@ -231,7 +231,7 @@ def _render_hit(
     sentence, spans = _shorten(hit.sentence.text, hit.highlights, sentence_limit)
     before = _keep_end(hit.context_before, context_limit)
     after = clip(hit.context_after, context_limit)
-    body = markup.sentence(_marked(sentence, spans, markup, markup.highlight))
+    body = markup.sentence(mark_spans(sentence, spans, markup.highlight, markup.escape))
     if before:
         body = markup.quiet(markup.escape(before)) + body
     if after:
@@ -240,17 +240,21 @@ def _render_hit(
     return f"{hit.rank}. {body}\n{cite}"
 
 
-def _marked(
-    sentence: str, spans: Sequence[tuple[int, int]], markup: Markup, mark: Callable[[str], str]
+def mark_spans(
+    sentence: str,
+    spans: Sequence[tuple[int, int]],
+    mark: Callable[[str], str],
+    escape: Callable[[str], str] = _unchanged,
 ) -> str:
-    """``sentence`` escaped, with its ``spans`` put through ``mark``."""
+    """``sentence`` escaped, with its ``spans`` (a hit's highlights, say) put through ``mark``:
+    the one walk over spans, whatever the medium marks them with."""
     parts = []
     position = 0
     for start, end in spans:
-        parts.append(markup.escape(sentence[position:start]))
-        parts.append(mark(markup.escape(sentence[start:end])))
+        parts.append(escape(sentence[position:start]))
+        parts.append(mark(escape(sentence[start:end])))
         position = end
-    parts.append(markup.escape(sentence[position:]))
+    parts.append(escape(sentence[position:]))
     return "".join(parts)
 
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from index import SearchResult
-
-ButtonKind = Literal["page", "passage"]
-_KIND_PREFIX: dict[ButtonKind, str] = {"page": "p", "passage": "x"}
-_BUTTON = re.compile(r"([px]):([A-Za-z0-9_-]{1,16}):([0-9]{1,3})")
-"""Our callback data, exactly: ASCII digits only (``²`` passes str.isdigit() and crashes int()),
-and few of them, as no answer has a thousand pages or hits."""
 
 
 @dataclass(frozen=True)
@@ -37,26 +29,14 @@ class Owner:
     user_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Button:
-    """What a pressed button asks for: a page of an answer, or the passage of one of its hits."""
-
-    kind: ButtonKind
-    answer_id: str
-    number: int
-
-
 class ResultStore:
     """A bounded store of recent answers that forgets them after ``ttl`` seconds.
 
-    Telegram limits callback_data to 64 bytes, so buttons carry only a short answer id:
-
-    - ``p:<id>:<page>`` shows page ``<page>`` (0-based) of answer ``<id>``;
-    - ``x:<id>:<n>`` shows the passage around hit ``<n>`` (0-based) of answer ``<id>``.
-
-    ``<id>`` is 8 URL-safe characters, so callback_data stays under 20 bytes. When more than
-    ``max_answers`` are stored, the least recently used goes first. Callback data can be replayed
-    from anywhere, so an answer comes back only to the ``Owner`` it was stored for.
+    Telegram limits callback_data to 64 bytes, so an answer's buttons carry only the id it is
+    stored under (``bot.buttons``): 8 URL-safe characters, so that callback_data stays under 20
+    bytes. When more than ``max_answers`` are stored, the least recently used goes first.
+    Callback data can be replayed from anywhere, so an answer comes back only to the ``Owner``
+    it was stored for.
     """
 
     def __init__(
@@ -96,17 +76,3 @@ class ResultStore:
         self._answers.move_to_end(answer_id)
         return answer
 
-
-def button_data(kind: ButtonKind, answer_id: str, number: int) -> str:
-    """callback_data for a button: ``p:<id>:<page>`` or ``x:<id>:<n>``."""
-    return f"{_KIND_PREFIX[kind]}:{answer_id}:{number}"
-
-
-def parse_button(data: str) -> Button | None:
-    """The button encoded in ``data``, or None if it is not one of ours."""
-    match = _BUTTON.fullmatch(data)
-    if match is None:
-        return None
-    prefix, answer_id, number = match.groups()
-    kinds = {p: k for k, p in _KIND_PREFIX.items()}
-    return Button(kinds[prefix], answer_id, int(number))

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=5, ge=1, le=50)
     ranking: Literal["report", "bm25"] = "report"
     """``report`` weighs each sentence's report (title, report-level BM25, coverage, answer type)
-    into BM25; ``bm25`` ranks by the sentence's BM25 alone, as before those signals."""
+    into BM25; ``bm25`` ranks by the sentence's BM25 alone."""
 
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org/bot"

@@ -15,7 +15,7 @@ from fake_bot_api import FakeBotApi
 from telegram.ext import Application
 
 from bot.app import build_application, serve
-from bot.handlers import IndexSource
+from bot.services import IndexSource
 from bot.settings import Settings
 from index.text.analyzer import Analyzer
 from index.build import build_index

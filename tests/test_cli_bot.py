@@ -158,6 +158,31 @@ def test_no_subcommand_without_token_says_so_and_chats(tmp_path: Path, corpus_in
     assert HEBEI in done.stdout
 
 
+@pytest.mark.parametrize("command", ["health", "chat"])
+def test_health_and_chat_do_not_load_telegram(
+    command: str, tmp_path: Path, corpus_index: Path
+) -> None:
+    """The container's health check and the terminal chat need no Telegram library: it loads only
+    for the command that runs the bot."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot.cli", command],
+        input="党员\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment(index_path=str(corpus_index)),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+    assert "bot.settings" in imported, "no import report"
+    assert [name for name in imported if name.split(".")[0] == "telegram"] == []
+
+
 async def test_run_serves_then_stops_cleanly_on_sigterm(
     tmp_path: Path, corpus_index: Path, fake_api: FakeBotApi
 ) -> None:

@@ -1,12 +1,12 @@
-"""Rendering answers to Telegram HTML and plain text, from hand-built results."""
+"""Rendering answers to Telegram HTML and plain text, from hand-built results; the HTML is
+checked as Telegram would check it (`html_check`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from html.parser import HTMLParser
 
 import pytest
+from html_check import check_telegram_html
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -53,35 +53,6 @@ def result(*hits: Hit, query: str = "问题", missing: tuple[str, ...] = ()) -> 
     return SearchResult(query=query, hits=hits, missing=missing)
 
 
-class _TagChecker(HTMLParser):
-    """Fails on unbalanced tags or tags Telegram does not know; collects the visible text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.open: list[str] = []
-        self.visible = ""
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        assert tag in {"b", "i"}, tag
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.open and self.open.pop() == tag, tag
-
-    def handle_data(self, data: str) -> None:
-        self.visible += data
-
-
-def visible_text(message: str) -> str:
-    """The text Telegram would show, after checking the HTML is well formed."""
-    assert not re.search(r"&(?!(amp|lt|gt|quot);)", message), "bare & in HTML"
-    checker = _TagChecker()
-    checker.feed(message)
-    checker.close()
-    assert checker.open == []
-    return checker.visible
-
-
 def test_highlights_are_bold_and_context_quiet() -> None:
     hit = make_hit("党员先锋模范作用", ((0, 2),), before="前文。", after="后文。")
     page = render.render_page(result(hit), 0, 3, "zh")
@@ -103,13 +74,13 @@ def test_escapes_question_and_report_text() -> None:
     assert "&lt;script&gt;" in page and "x &amp; y" in page
     assert "&lt;i&gt;t&lt;/i&gt;" in page and "a&amp;b.txt" in page
     assert "未找到: &lt;北京&gt;&amp;" in page
-    assert "未找到: <北京>&" in visible_text(page)
+    assert "未找到: <北京>&" in check_telegram_html(page)
 
 
 def test_escapes_the_question_when_nothing_matched() -> None:
     page = render.render_page(result(missing=("<&>",)), 0, 3, "en")
     assert "Not found: &lt;&amp;&gt;" in page
-    assert "Nothing found" in visible_text(page)
+    assert "Nothing found" in check_telegram_html(page)
 
 
 def test_missing_terms_header_names_each_term() -> None:
@@ -182,7 +153,7 @@ def test_long_context_is_shortened_first() -> None:
     ]
     page = render.render_page(result(*hits), 0, 3, "zh")
     assert message_length(page) <= MAX_MESSAGE_LENGTH
-    shown = visible_text(page)
+    shown = check_telegram_html(page)
     assert shown.count("关键句子" * 20) == 3, "whole sentences kept when cutting context suffices"
     assert "…" in shown
 
@@ -194,7 +165,7 @@ def test_long_sentences_are_cut_outside_tags_and_entities() -> None:
     page = render.render_page(result(*hits, missing=("x",)), 0, 3, "zh")
     assert message_length(page) <= MAX_MESSAGE_LENGTH
     assert page.count("<b>重点</b>") == 3, "the highlighted words stay visible"
-    visible_text(page)
+    check_telegram_html(page)
 
 
 @given(
@@ -210,7 +181,7 @@ def test_any_page_fits_and_is_well_formed(sentence, before, after, span, page_si
     hits = [make_hit(sentence, highlights, rank=n, before=before, after=after) for n in range(10)]
     page = render.render_page(result(*hits), 0, page_size, "zh")
     assert message_length(page) <= MAX_MESSAGE_LENGTH
-    visible_text(page)
+    check_telegram_html(page)
 
 
 def test_passage_bolds_its_sentence_and_fits() -> None:
@@ -222,7 +193,7 @@ def test_passage_bolds_its_sentence_and_fits() -> None:
     assert message.endswith(
         "<i>河北省卫生健康委:充分发挥党的政治优势 · 2020-02-01 · 000_hebei.txt</i>"
     )
-    visible_text(message)
+    check_telegram_html(message)
 
 
 def test_plain_text_rendition_marks_the_answering_sentence() -> None:
