@@ -20,6 +20,7 @@ from bot.strings import language_of, text
 from index import (
     FILE_FORMAT,
     RANKINGS,
+    Analyzer,
     CorpusError,
     EmptyCorpus,
     IndexUnavailable,
@@ -36,7 +37,6 @@ from index import (
     probe,
     result_to_dict,
     search_many,
-    set_jieba_cache_dir,
     unknown_files,
 )
 
@@ -135,7 +135,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(done - bar.n)
 
         try:
-            summary = build_index(corpus_dir, index_path, progress=progress)
+            summary = build_index(corpus_dir, index_path, analyzer_of(settings), progress)
         except (CorpusError, EmptyCorpus) as error:
             return fail(str(error))
         except OSError as error:
@@ -195,7 +195,8 @@ def open_or_build(args: argparse.Namespace, settings: Settings) -> Searcher | No
     corpus_dir = corpus_folder(settings.corpus_dir, index_path)
     ranking = RANKINGS[args.ranking or settings.ranking]
     return _opened(
-        lambda: open_searcher(corpus_dir, index_path, ranking=ranking), index_path
+        lambda: open_searcher(corpus_dir, index_path, analyzer_of(settings), ranking),
+        index_path,
     )
 
 
@@ -287,7 +288,7 @@ def add_health(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
 
 def run_health(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        print(probe(args.index or settings.index_path))
+        print(probe(args.index or settings.index_path, analyzer_of(settings)))
     except IndexUnavailable as error:
         print(f"unhealthy: {error}")
         return 1
@@ -338,8 +339,14 @@ def open_live_index(settings: Settings) -> LiveIndex | None:
     corpus_dir = corpus_folder(settings.corpus_dir, settings.index_path)
     ranking = RANKINGS[settings.ranking]
     return _opened(
-        lambda: open_serving(corpus_dir, settings.index_path, ranking=ranking), settings.index_path
+        lambda: open_serving(corpus_dir, settings.index_path, analyzer_of(settings), ranking),
+        settings.index_path,
     )
+
+
+def analyzer_of(settings: Settings) -> Analyzer:
+    """The analysis every command builds and searches with, configured by the settings."""
+    return Analyzer(jieba_cache_dir=settings.jieba_cache_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -364,7 +371,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return fail(f"bad setting: {problems} (set it in the environment or .env; "
                     "`reports-bot chat` needs no token)")
-    set_jieba_cache_dir(settings.jieba_cache_dir)
     command: Command | None = getattr(args, "handler", None)
     if command is None:
         # The main job: the bot when there is a token, otherwise the same answers in the terminal.

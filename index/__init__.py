@@ -26,12 +26,11 @@ from index.live import LiveIndex
 from index.models import Hit, IndexInfo, ReportMeta, ReportSummary, SearchResult, result_to_dict
 from index.search import Searcher
 from index.store.storage import IndexUnavailable
-from index.text.analyzer import set_jieba_cache_dir
+from index.text.analyzer import Analyzer
 
 __all__ = [
-    "FILE_FORMAT", "RANKINGS", "CorpusError", "EmptyCorpus", "Hit", "IndexInfo",
+    "FILE_FORMAT", "RANKINGS", "Analyzer", "CorpusError", "EmptyCorpus", "Hit", "IndexInfo",
     "IndexUnavailable", "LiveIndex", "ReportMeta", "ReportSummary", "SearchResult", "Searcher",
     "build_index", "corpus_folder", "evaluate", "load_corpus", "load_questions", "open_searcher",
-    "open_serving", "probe", "result_to_dict", "search_many", "set_jieba_cache_dir",
-    "unknown_files",
+    "open_serving", "probe", "result_to_dict", "search_many", "unknown_files",
 ]

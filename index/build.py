@@ -112,10 +112,12 @@ def _analyse(task: _Task, analyzer: Analyzer, cache: AnalysisCache) -> AnalysedR
 _worker: tuple[Analyzer, AnalysisCache] | None = None
 
 
-def _start_worker(analyzer_class: type[Analyzer], index_path: Path) -> None:
+def _start_worker(
+    analyzer_class: type[Analyzer], jieba_cache_dir: Path | None, index_path: Path
+) -> None:
     """Load jieba once per worker process, not once per report."""
     global _worker
-    analyzer = analyzer_class()
+    analyzer = analyzer_class(jieba_cache_dir)
     analyzer.warm_up()
     _worker = (analyzer, AnalysisCache(index_path, analyzer.settings))
 
@@ -147,7 +149,7 @@ def _analyse_all(
     # "spawn": a fresh interpreter per worker, safe even if the caller runs threads.
     context = multiprocessing.get_context("spawn")
     with context.Pool(
-        workers, initializer=_start_worker, initargs=(type(analyzer), index_path)
+        workers, initializer=_start_worker, initargs=(type(analyzer), analyzer.jieba_cache_dir, index_path)
     ) as pool:
         chunk = max(1, min(16, len(tasks) // (workers * 8)))
         for key in pool.imap_unordered(_analyse_in_worker, tasks, chunksize=chunk):

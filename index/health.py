@@ -6,14 +6,15 @@ import time
 from pathlib import Path
 
 from index.search import Searcher
+from index.text.analyzer import Analyzer
 from index.store.storage import IndexUnavailable
 
 
-def probe(index_path: Path) -> str:
+def probe(index_path: Path, analyzer: Analyzer | None = None) -> str:
     """Open the live index and ask it a question it must answer (its first sentence). Returns one
     line for the log; raises IndexUnavailable saying what failed."""
     started = time.perf_counter()
-    searcher = Searcher.open(index_path)
+    searcher = Searcher.open(index_path, analyzer)
     result = searcher.search(searcher.sample_question(), top_k=1)
     if not result.hits:
         raise IndexUnavailable("the index loads but answered nothing to the probe question")

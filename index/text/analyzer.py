@@ -61,24 +61,15 @@ def _load_stopwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-_jieba_cache_dir: Path | None = None
-
-
-def set_jieba_cache_dir(folder: Path | None) -> None:
-    """Keep jieba's dictionary cache in ``folder`` rather than the shared temp folder: a private
-    place, and one that survives in an image whose /tmp is a fresh tmpfs. Call before analysing."""
-    global _jieba_cache_dir
-    _jieba_cache_dir = folder
-
-
 @cache
-def _segmenter() -> jieba.Tokenizer:
-    """jieba with the domain dictionary, loaded once per process (about a second) and shared."""
+def _segmenter(cache_dir: Path | None = None) -> jieba.Tokenizer:
+    """jieba with the domain dictionary, loaded once per process (about a second) and shared;
+    its dictionary cache kept in ``cache_dir`` (None: the system's temp folder)."""
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    if _jieba_cache_dir is not None:
-        _jieba_cache_dir.mkdir(parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(_jieba_cache_dir)
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tokenizer.tmp_dir = str(cache_dir)
     tokenizer.initialize()
     for fields in (line.split() for line in _data_text("userdict.txt").splitlines()):
         if fields:
@@ -87,9 +78,9 @@ def _segmenter() -> jieba.Tokenizer:
 
 
 @cache
-def _lexicon() -> Lexicon:
+def _lexicon(cache_dir: Path | None = None) -> Lexicon:
     """``_segmenter``'s dictionary as ``search_pieces`` walks it, made once per process."""
-    return Lexicon(_segmenter())
+    return Lexicon(_segmenter(cache_dir))
 
 
 class Token(NamedTuple):
@@ -103,7 +94,10 @@ class Token(NamedTuple):
 class Analyzer:
     """Folds and segments text into terms, the same way for every sentence and every question."""
 
-    def __init__(self) -> None:
+    def __init__(self, jieba_cache_dir: Path | None = None) -> None:
+        """``jieba_cache_dir``: where jieba keeps its dictionary cache rather than the shared temp
+        folder: a private place, and one that survives in an image whose /tmp is a fresh tmpfs."""
+        self.jieba_cache_dir = jieba_cache_dir
         self._converter = opencc.OpenCC("t2s")
         self.stopwords = _load_stopwords()
         self._lock = threading.Lock()
@@ -130,7 +124,7 @@ class Analyzer:
 
     def is_known_word(self, word: str) -> bool:
         """Whether ``word`` is in jieba's dictionary or the domain dictionary."""
-        return bool(_lexicon().freq.get(word))
+        return bool(_lexicon(self.jieba_cache_dir).freq.get(word))
 
     def fold(self, text: str) -> str:
         """NFKC, lower case, Simplified. Keeps the length of CJK text so spans map back to the original.
@@ -186,7 +180,7 @@ class Analyzer:
         punctuation, damage marks or stop words: what its terms are made of."""
         folded = self.fold(text)
         with self._lock:
-            pieces = search_pieces(_lexicon(), folded)
+            pieces = search_pieces(_lexicon(self.jieba_cache_dir), folded)
         if _UNSEGMENTED_LETTER.search(folded):
             pieces = letter_runs(pieces)
         is_term = self._is_term
