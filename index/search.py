@@ -36,7 +36,7 @@ class Searcher:
         self._ranker = Ranker(
             stored.postings,
             ReportLayout.of([r.first_sentence for r in stored.reports], stored.postings),
-            [frozenset(r.title_terms) for r in stored.reports],
+            [r.title_terms for r in stored.reports],  # a few terms each: a tuple is searched fast
             stored.table.text_of,
             ranking,
         )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import NamedTuple
@@ -125,16 +125,13 @@ class Ranker:
         self,
         postings: Postings,
         layout: ReportLayout,
-        titles: Sequence[frozenset[str]],
+        titles: Sequence[Collection[str]],
         text_of: Callable[[int], str],
         weights: RankingWeights,
     ) -> None:
         self._postings = postings
         self._layout = layout
-        self._titled: dict[str, set[int]] = {}  # by term: the reports whose title holds it
-        for report, title in enumerate(titles):
-            for term in title:
-                self._titled.setdefault(term, set()).add(report)
+        self._titles = titles
         self._text_of = text_of
         self.weights = weights
         self._mean_report_length = float(layout.lengths.mean()) if len(layout.lengths) else 1.0
@@ -222,12 +219,9 @@ class Ranker:
 
     def _in_title(self, texts: Sequence[str], reports: np.ndarray) -> np.ndarray:
         """Per query term and report of ``reports``: whether the report's title holds it."""
-        listed = reports.tolist()
-        holds = np.zeros((len(texts), len(listed)), dtype=bool)
-        for row, text in enumerate(texts):
-            if titled := self._titled.get(text):
-                holds[row] = [report in titled for report in listed]
-        return holds
+        titles = [self._titles[report] for report in reports.tolist()]
+        holds = [[text in title for title in titles] for text in texts]
+        return np.asarray(holds, dtype=bool).reshape(len(texts), len(titles))
 
     def _title_credit(
         self, weighted: Sequence[tuple[int, float]], parts: np.ndarray, in_title: np.ndarray
