@@ -182,7 +182,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     else:
         return fail("give a QUERY, or use --json to read one query per line from stdin")
     render = json_line if args.json else format_result
-    for answer in search_many(searcher, queries, top_k, render):
+    workers = 1 if args.query is not None else None  # one question: no worker to start
+    for answer in search_many(searcher, queries, top_k, render, workers):
         print(answer, flush=True)
     return 0
 
