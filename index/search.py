@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
 from pathlib import Path
 
 from index.text.analyzer import Analyzer, cjk_pairs, is_cjk
@@ -41,11 +41,12 @@ class Searcher:
             ranking,
         )
         self._folded_heading = lru_cache(maxsize=4096)(analyzer.fold)
-        # A question's words recur across questions; looking one up is a binary search.
+        # A question's words recur across questions; looking one up is a binary search. (The
+        # caches hold no reference to the searcher: a replaced index is freed at once.)
         self._term_id = lru_cache(maxsize=1 << 16)(
             lambda term: stored.postings.term_ids([term])[0]
         )
-        self._found = lru_cache(maxsize=1 << 14)(self._held_anywhere)
+        self._found = lru_cache(maxsize=1 << 14)(partial(_held_anywhere, self._term_id))
 
     @classmethod
     def open(
@@ -111,18 +112,6 @@ class Searcher:
         其基是什么), which would read as nonsense; its characters are searched all the same."""
         return self._analyzer.is_known_word(word) or not any(map(is_cjk, word))
 
-    def _held_anywhere(self, word: str) -> bool:
-        """Whether some sentence holds the word (广东省, not just 广东), one of its synonyms or
-        numeral rewrites (十四家 -> 14家), or the pairs of its characters: a name that jieba cuts
-        one way in the question and another in the reports (张定宇) is still found."""
-        for form in [word, *numeral_variants(word), *synonyms_of(word)]:
-            pairs = cjk_pairs(form)
-            if self._term_id(form) is not None or (
-                pairs and all(self._term_id(pair) is not None for pair in pairs)
-            ):
-                return True
-        return False
-
     def _neighbours(self, sentence_id: int) -> range:
         """The sentence and those beside it in its report: its context, where in its paragraph."""
         report = self._stored.report_of(sentence_id)
@@ -177,6 +166,17 @@ class _Folded(dict[int, str]):
     def __missing__(self, sentence_id: int) -> str:
         text = self[sentence_id] = self._analyzer.fold(self._table.text_of(sentence_id))
         return text
+
+
+def _held_anywhere(term_id: Callable[[str], int | None], word: str) -> bool:
+    """Whether some sentence holds the word (广东省, not just 广东), one of its synonyms or
+    numeral rewrites (十四家 -> 14家), or the pairs of its characters: a name that jieba cuts one
+    way in the question and another in the reports (张定宇) is still found."""
+    for form in [word, *numeral_variants(word), *synonyms_of(word)]:
+        pairs = cjk_pairs(form)
+        if term_id(form) is not None or (pairs and all(term_id(p) is not None for p in pairs)):
+            return True
+    return False
 
 
 def _content_words(plan: QueryPlan) -> list[Concept]:

@@ -219,3 +219,20 @@ def test_the_bm25_only_ranking_is_the_order_of_plain_bm25(
     shown = [plain._sentence_id(hit.sentence) for hit in hits]
     assert shown[0] == best[0] and shown == [s for s in best if s in shown]
     assert all(hit.score == hit.bm25 for hit in hits)
+
+
+def test_a_searcher_let_go_frees_its_index_at_once(corpus_index: Path) -> None:
+    """The bot swaps searchers on a rebuild: the old index (a GB at a million sentences) must go
+    when the last reference does, not when the cycle collector next runs."""
+    import gc
+    import weakref
+
+    searcher = Searcher.open(corpus_index)
+    searcher.search("疫情防控")
+    stored = weakref.ref(searcher._stored)
+    gc.disable()
+    try:
+        del searcher
+        assert stored() is None
+    finally:
+        gc.enable()
