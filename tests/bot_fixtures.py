@@ -17,9 +17,9 @@ from telegram.ext import Application
 from bot.app import build_application, serve
 from bot.services import IndexSource
 from bot.settings import Settings
-from index.text.analyzer import Analyzer
 from index.build import build_index
 from index.live import LiveIndex
+from index.text.analyzer import Analyzer
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -148,3 +148,15 @@ def copy_corpus(destination: Path, files: int | None = None) -> Path:
     for report in sorted(CORPUS.glob("*.txt"))[:files]:
         shutil.copy(report, destination)
     return destination
+
+
+@contextlib.asynccontextmanager
+async def killed_if_running(process: asyncio.subprocess.Process) -> AsyncIterator[None]:
+    """A bot process a test drives: killed and reaped when the test ends before the process did,
+    so a failing test leaves no bot behind."""
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

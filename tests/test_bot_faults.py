@@ -26,6 +26,7 @@ from typing import Any
 
 import fake_bot_api
 import pytest
+from bot_fixtures import killed_if_running
 from fake_bot_api import Call, FakeBotApi, Fault
 from telegram.error import (
     BadRequest,
@@ -285,7 +286,7 @@ async def test_sigterm_while_answering_finishes_the_answers_then_exits(
         sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=environment,
         stderr=asyncio.subprocess.PIPE,
     )
-    try:
+    async with killed_if_running(process):
         await fake_api.wait_for("getUpdates", timeout=30)
         fake_api.slow("sendMessage", 1.0, times=3)
         for user in (1, 2, 3):
@@ -293,10 +294,6 @@ async def test_sigterm_while_answering_finishes_the_answers_then_exits(
         await asyncio.sleep(0.5)  # the first answer is being sent, held back by the fake
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     log = stderr.decode()
     assert process.returncode == 0, log
     answered = {c.params["chat_id"] for c in fake_api.calls_to("sendMessage")}

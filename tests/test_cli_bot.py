@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bot_fixtures import killed_if_running
 from fake_bot_api import FakeBotApi
 
 from bot.settings import Settings
@@ -260,14 +261,10 @@ async def test_a_token_revoked_while_polling_stops_the_process_with_status_1(
         env=environment(token=token, api_base_url=fake_api.base_url,
                         index_path=str(corpus_index), poll_timeout_seconds="1"),
     )
-    try:
+    async with killed_if_running(process):
         await fake_api.wait_for("getUpdates", timeout=30)
         fake_api.token = "123456:the-new-token"  # revoked in @BotFather: the old one gets 401
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     log = stderr.decode()
     assert process.returncode == 1, log
     assert token not in log
